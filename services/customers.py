@@ -1,0 +1,93 @@
+"""Customers of a tenant. Every function works inside the caller's tenant context session."""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.control import Tenant, utcnow
+from models.tenant import Customer
+from services import rollup
+from services.errors import LimitReached, NotFound, ValidationFailed
+from services.tenants import normalise_email
+
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{5,30}$")
+
+
+def clean_customer_fields(name: str, email: str | None, phone: str | None) -> dict[str, Any]:
+    name = re.sub(r"\s+", " ", name or "").strip()
+    if not name:
+        raise ValidationFailed("Enter the customer's name.", "name")
+    if len(name) > 120:
+        raise ValidationFailed("Names can be at most 120 characters.", "name")
+    email = (email or "").strip()
+    email = normalise_email(email, "email") if email else None
+    phone = (phone or "").strip() or None
+    if phone and not PHONE_RE.match(phone):
+        raise ValidationFailed("Enter a phone number with digits, spaces, +, - or brackets.", "phone")
+    return {"name": name, "email": email, "phone": phone}
+
+
+def get_customer(session: Session, customer_id: Any) -> Customer:
+    """The customer with this id in the current tenant, or NotFound (another tenant's id too)."""
+    try:
+        cid = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("No such customer.") from None
+    customer = session.execute(select(Customer).where(Customer.id == cid)).scalar_one_or_none()
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
+def count_customers(session: Session, cap: int | None = None) -> int:
+    inner = select(Customer.id)
+    if cap is not None:
+        inner = inner.limit(cap)
+    return int(session.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
+
+
+def _email_taken(session: Session, email: str | None, exclude: uuid.UUID | None = None) -> bool:
+    if not email:
+        return False
+    stmt = select(Customer.id).where(Customer.email == email)
+    if exclude:
+        stmt = stmt.where(Customer.id != exclude)
+    return session.execute(stmt).first() is not None
+
+
+def create_customer(session: Session, tenant: Tenant, *, name: str, email: str | None = None,
+                    phone: str | None = None) -> Customer:
+    fields = clean_customer_fields(name, email, phone)
+    limit = tenant.plan.max_customers
+    if limit is not None and count_customers(session, cap=limit) >= limit:
+        raise LimitReached(f"Your plan allows {limit} customers; upgrade to add more.")
+    if _email_taken(session, fields["email"]):
+        raise ValidationFailed("A customer with this email already exists.", "email")
+    customer = Customer(tenant_id=tenant.id, **fields, created_at=utcnow())
+    session.add(customer)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent create took the email between check and insert
+        session.rollback()
+        raise ValidationFailed("A customer with this email already exists.", "email") from None
+    rollup.bump(session, tenant.id, rollup.local_day(customer.created_at, tenant.timezone),
+                [("all", "")], new_customers=1)
+    return customer
+
+
+def update_customer(session: Session, customer: Customer, *, name: str, email: str | None,
+                    phone: str | None) -> dict[str, Any]:
+    """Returns the before-values of what changed (for the audit trail)."""
+    fields = clean_customer_fields(name, email, phone)
+    if _email_taken(session, fields["email"], exclude=customer.id):
+        raise ValidationFailed("A customer with this email already exists.", "email")
+    before = {k: getattr(customer, k) for k, v in fields.items() if getattr(customer, k) != v}
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    session.flush()
+    return before

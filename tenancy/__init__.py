@@ -1,0 +1,1 @@
+"""The tenancy engine: context, resolver, isolation backends, provisioning and fleet migrations."""

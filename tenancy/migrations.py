@@ -1,0 +1,95 @@
+"""Alembic, driven from code, for two separate tracks:
+
+control — the control plane (plans, tenants, staff, audit), in the main database only.
+tenant  — tenant-data tables, applied to every target: the shared tables in the main database,
+          each tenant schema (search_path set to it) and each tenant database.
+
+Each target keeps its own version table (`tenant_alembic_version`, inside the schema for schema
+mode), so a target's revision is read in one query and targets already at head are skipped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, text
+
+ROOT = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    version_table: str
+
+    @property
+    def location(self) -> Path:
+        return ROOT / self.name
+
+    def metadata(self) -> MetaData:
+        if self.name == "control":
+            from extensions import db
+            import models  # noqa: F401  (registers the mapped classes)
+            return db.metadata
+        from models.tenant import TenantModel
+        return TenantModel.metadata
+
+
+CONTROL = Track("control", "alembic_version")
+TENANT = Track("tenant", "tenant_alembic_version")
+TRACKS = {"control": CONTROL, "tenant": TENANT}
+
+
+@lru_cache(maxsize=None)
+def _script(track: Track) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(track))
+
+
+def alembic_config(track: Track) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(track.location))
+    cfg.attributes["track"] = track.name
+    return cfg
+
+
+def head(track: Track) -> str:
+    rev = _script(track).get_current_head()
+    assert rev is not None, f"no revisions in {track.location}"
+    return rev
+
+
+def _set_schema(connection: Connection, schema: str | None) -> None:
+    if schema and connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
+
+
+def current_revision(track: Track, connection: Connection, schema: str | None = None) -> str | None:
+    ctx = MigrationContext.configure(connection, opts={
+        "version_table": track.version_table, "version_table_schema": schema})
+    return ctx.get_current_revision()
+
+
+def upgrade(track: Track, connection: Connection, schema: str | None = None,
+            revision: str = "head") -> tuple[str | None, str]:
+    """Bring one target to `revision` inside the caller's transaction. Returns (before, after)."""
+    script = _script(track)
+    _set_schema(connection, schema)
+    before = current_revision(track, connection, schema)
+
+    def do_upgrade(rev: Any, _context: Any) -> Any:
+        return script._upgrade_revs(revision, rev)
+
+    env = EnvironmentContext(alembic_config(track), script, fn=do_upgrade,
+                             destination_rev=revision)
+    env.configure(connection=connection, target_metadata=track.metadata(),
+                  version_table=track.version_table, version_table_schema=schema,
+                  transaction_per_migration=False)
+    with env.begin_transaction():
+        env.run_migrations()
+    return before, head(track) if revision == "head" else revision

@@ -1,0 +1,1 @@
+"""Web plumbing both faces share: sessions, htmx rendering, errors, security headers, formatting."""
