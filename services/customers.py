@@ -44,11 +44,8 @@ def get_customer(session: Session, customer_id: Any) -> Customer:
     return customer
 
 
-def count_customers(session: Session, cap: int | None = None) -> int:
-    inner = select(Customer.id)
-    if cap is not None:
-        inner = inner.limit(cap)
-    return int(session.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
+def count_customers(session: Session) -> int:
+    return int(session.execute(select(func.count(Customer.id))).scalar_one())
 
 
 def _email_taken(session: Session, email: str | None, exclude: uuid.UUID | None = None) -> bool:
@@ -64,7 +61,7 @@ def create_customer(session: Session, tenant: Tenant, *, name: str, email: str |
                     phone: str | None = None) -> Customer:
     fields = clean_customer_fields(name, email, phone)
     limit = tenant.plan.max_customers
-    if limit is not None and count_customers(session, cap=limit) >= limit:
+    if limit is not None and count_customers(session) >= limit:
         raise LimitReached(f"Your plan allows {limit} customers; upgrade to add more.")
     if _email_taken(session, fields["email"]):
         raise ValidationFailed("A customer with this email already exists.", "email")

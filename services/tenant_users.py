@@ -35,7 +35,7 @@ def find_by_email(session: Session, email: str) -> TenantUser | None:
 
 
 def count_users(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(TenantUser)
+    return int(session.execute(select(func.count(TenantUser.id))
                                .where(TenantUser.is_active.is_(True))).scalar_one())
 
 

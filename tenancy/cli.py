@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
@@ -75,7 +76,7 @@ def register_cli(app: Flask) -> None:
         click.echo("created: " + ", ".join(created) if created else "demo data already present")
         print_sign_in(cfg["DEMO_PASSWORD"])
 
-    admins = click.Group("admins", help="Vendor staff accounts.")
+    admins = AppGroup("admins", help="Vendor staff accounts.")
     app.cli.add_command(admins)
 
     @admins.command("create")
@@ -93,7 +94,7 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created {staff.role} {staff.email}")
 
-    tenants = click.Group("tenants", help="Create, inspect, suspend, migrate and check tenants.")
+    tenants = AppGroup("tenants", help="Create, inspect, suspend, migrate and check tenants.")
     app.cli.add_command(tenants)
 
     @tenants.command("create")

@@ -25,8 +25,9 @@ from itertools import chain
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from models.tenant import TenantModel
 from tenancy.errors import CrossTenantWrite, NoTenantContext
@@ -115,9 +116,21 @@ def _is_tenant_mapper(mapper: Any) -> bool:
     return issubclass(mapper.class_, TenantModel)
 
 
+def _references_tenant_table(statement: Any) -> bool:
+    return any(isinstance(element, Table) and element.metadata is TenantModel.metadata
+               for element in visitors.iterate(statement))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_tenant_statements(state: ORMExecuteState) -> None:
     if not any(_is_tenant_mapper(m) for m in state.all_mappers):
+        # A tenant table reached without a tenant entity in the columns (e.g.
+        # `select(func.count()).select_from(Order)`) would get no tenant criteria: refuse it.
+        if state.is_select or state.is_update or state.is_delete:
+            if _references_tenant_table(state.statement):
+                raise NoTenantContext(
+                    "statement reads a tenant table without a tenant entity to scope; select a "
+                    "column of it instead, e.g. select(func.count(Order.id))")
         return
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:

@@ -8,16 +8,17 @@ target already at head is only read (one query), never written.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import Engine, create_engine, select, text, update
 
 from extensions import db
 from models.control import Tenant, TenantStatus, utcnow
 from tenancy.migrations import TENANT, current_revision, head, upgrade
-from tenancy.storage import Storage, StorageTarget, target_for
+from tenancy.storage import Storage, StorageTarget, configure_engine, target_for
 
 SHARED = "(shared tables)"
 
@@ -43,11 +44,58 @@ def _targets(tenants: Iterable[Tenant]) -> tuple[list[Tenant], list[StorageTarge
     return shared, own
 
 
+def _engine(url: str) -> Engine:
+    """One engine per URL per process (worker processes reuse theirs across targets)."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        from sqlalchemy.pool import NullPool
+        engine = configure_engine(create_engine(url, poolclass=NullPool))
+        _ENGINES[url] = engine
+    return engine
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _forget_inherited_engines() -> None:
+    # A forked worker must not share the parent's pooled connections.
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+    _ENGINES.clear()
+
+
+def migrate_target(outcome: MigrationOutcome, url: str, schema: str | None, target_rev: str,
+                   dry_run: bool) -> MigrationOutcome:
+    """Check one target and upgrade it if it is behind. Runs in a worker process."""
+    started = time.perf_counter()
+    try:
+        with _engine(url).begin() as conn:
+            if schema and conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
+            outcome.before = current_revision(TENANT, conn, schema)
+            if outcome.before == target_rev:
+                outcome.status, outcome.after = "at_head", outcome.before
+            elif dry_run:
+                outcome.status, outcome.after = "would_upgrade", outcome.before
+            else:
+                _, outcome.after = upgrade(TENANT, conn, schema=schema)
+                outcome.status = "upgraded"
+    except Exception as exc:  # one broken target must not stop the fleet; it is reported
+        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+    outcome.ms = (time.perf_counter() - started) * 1000
+    return outcome
+
+
 def migrate_fleet(storage: Storage, slugs: list[str] | None = None, parallel: int = 4,
                   dry_run: bool = False,
                   on_progress: Callable[[int, int, MigrationOutcome], None] | None = None,
                   ) -> list[MigrationOutcome]:
-    """Bring the shared tables, every schema and every database to head."""
+    """Bring the shared tables, every schema and every database to head.
+
+    Targets run in `parallel` worker processes (Alembic keeps per-run state in module globals, so
+    threads cannot run two migrations at once, and processes also spread the Python work over
+    cores). Each target's revision is recorded in the control plane as soon as it is known.
+    """
     stmt = select(Tenant).where(Tenant.status.not_in(
         [TenantStatus.PROVISIONING.value, TenantStatus.DELETED.value])).order_by(Tenant.slug)
     if slugs:
@@ -55,56 +103,37 @@ def migrate_fleet(storage: Storage, slugs: list[str] | None = None, parallel: in
     tenants = list(db.session.execute(stmt).scalars())
     shared, own = _targets(tenants)
     target_rev = head(TENANT)
+    main_url = storage.main_engine.url.render_as_string(hide_password=False)
 
-    work: list[tuple[MigrationOutcome, StorageTarget | None]] = []
+    work: list[tuple[MigrationOutcome, str, str | None]] = []
     if shared or not slugs:
-        work.append((MigrationOutcome(SHARED, [t.id for t in shared]), None))
-    work += [(MigrationOutcome(t.slug, [t.tenant_id]), t) for t in own]
+        work.append((MigrationOutcome(SHARED, [t.id for t in shared]), main_url, None))
+    for target in own:
+        url = main_url if target.isolation == "schema" else \
+            storage.engines.url_for(target).render_as_string(hide_password=False)
+        work.append((MigrationOutcome(target.slug, [target.tenant_id]), url, target.schema))
 
-    # Schema targets share the main server: give the run its own pool, sized to the parallelism.
-    main_url = storage.main_engine.url
-    if storage.backend == "postgresql":
-        run_engine = create_engine(main_url, pool_size=max(1, parallel), max_overflow=0)
-    else:
-        run_engine = storage.main_engine
-
-    def one(item: tuple[MigrationOutcome, StorageTarget | None]) -> MigrationOutcome:
-        outcome, target = item
-        started = time.perf_counter()
-        try:
-            engine = run_engine if target is None or target.isolation == "schema" \
-                else storage.engines.get(target)
-            schema = target.schema if target else None
-            with engine.begin() as conn:
-                if schema and conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
-                outcome.before = current_revision(TENANT, conn, schema)
-                if outcome.before == target_rev:
-                    outcome.status, outcome.after = "at_head", outcome.before
-                elif dry_run:
-                    outcome.status, outcome.after = "would_upgrade", outcome.before
-                else:
-                    _, outcome.after = upgrade(TENANT, conn, schema=schema)
-                    outcome.status = "upgraded"
-        except Exception as exc:  # one broken target must not stop the fleet; it is reported
-            outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        outcome.ms = (time.perf_counter() - started) * 1000
-        return outcome
+    def record(done: int, outcome: MigrationOutcome) -> None:
+        results.append(outcome)
+        if outcome.after and not dry_run and outcome.tenant_ids:
+            db.session.execute(update(Tenant).where(Tenant.id.in_(outcome.tenant_ids))
+                               .values(schema_revision=outcome.after, migrated_at=utcnow()))
+            db.session.commit()
+        if on_progress:
+            on_progress(done, len(work), outcome)
 
     results: list[MigrationOutcome] = []
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            for done, outcome in enumerate(pool.map(one, work), start=1):
-                results.append(outcome)
-                if outcome.after and not dry_run and outcome.tenant_ids:
-                    db.session.execute(update(Tenant).where(Tenant.id.in_(outcome.tenant_ids))
-                                       .values(schema_revision=outcome.after, migrated_at=utcnow()))
-                    db.session.commit()
-                if on_progress:
-                    on_progress(done, len(work), outcome)
-    finally:
-        if run_engine is not storage.main_engine:
-            run_engine.dispose()
+    if parallel <= 1 or len(work) <= 1:
+        for done, (outcome, url, schema) in enumerate(work, start=1):
+            record(done, migrate_target(outcome, url, schema, target_rev, dry_run))
+        return results
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(parallel, len(work)), mp_context=context,
+                             initializer=_forget_inherited_engines) as pool:
+        futures = [pool.submit(migrate_target, outcome, url, schema, target_rev, dry_run)
+                   for outcome, url, schema in work]
+        for done, future in enumerate(as_completed(futures), start=1):
+            record(done, future.result())
     return results
 
 

@@ -69,6 +69,17 @@ def _set_schema(connection: Connection, schema: str | None) -> None:
         connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
 
 
+def _begin_sqlite_ddl_transaction(connection: Connection) -> None:
+    """pysqlite only opens transactions before DML, so CREATE TABLE would autocommit and a failed
+    revision would leave half its tables behind. An explicit BEGIN makes the whole upgrade roll back
+    together (the caller's commit/rollback ends it)."""
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi = connection.connection.dbapi_connection
+    if not dbapi.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN")
+
+
 def current_revision(track: Track, connection: Connection, schema: str | None = None) -> str | None:
     ctx = MigrationContext.configure(connection, opts={
         "version_table": track.version_table, "version_table_schema": schema})
@@ -80,6 +91,7 @@ def upgrade(track: Track, connection: Connection, schema: str | None = None,
     """Bring one target to `revision` inside the caller's transaction. Returns (before, after)."""
     script = _script(track)
     _set_schema(connection, schema)
+    _begin_sqlite_ddl_transaction(connection)
     before = current_revision(track, connection, schema)
 
     def do_upgrade(rev: Any, _context: Any) -> Any:
@@ -93,3 +105,22 @@ def upgrade(track: Track, connection: Connection, schema: str | None = None,
     with env.begin_transaction():
         env.run_migrations()
     return before, head(track) if revision == "head" else revision
+
+
+def downgrade(track: Track, connection: Connection, schema: str | None = None,
+              revision: str = "base") -> None:
+    """Take one target down to `revision` (tests use it to put a fleet behind head)."""
+    script = _script(track)
+    _set_schema(connection, schema)
+    _begin_sqlite_ddl_transaction(connection)
+
+    def do_downgrade(rev: Any, _context: Any) -> Any:
+        return script._downgrade_revs(revision, rev)
+
+    env = EnvironmentContext(alembic_config(track), script, fn=do_downgrade,
+                             destination_rev=revision)
+    env.configure(connection=connection, target_metadata=track.metadata(),
+                  version_table=track.version_table, version_table_schema=schema,
+                  transaction_per_migration=False)
+    with env.begin_transaction():
+        env.run_migrations()
