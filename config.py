@@ -39,7 +39,9 @@ VARIABLES = (
     Variable("SESSION_IDLE_MINUTES", "sign out after this long without a request (default 60)"),
     Variable("SESSION_MAX_HOURS", "sign out this long after sign-in whatever happens (default 12)"),
     Variable("TENANT_ENGINE_CACHE", "database-mode tenant engines kept open per worker (default 4)"),
+    Variable("TENANTRY_INSTANCE_PATH", "folder for the SQLite database, tenant files, dev secret (default ./instance)"),
     Variable("PORT", "port for `make run` (default 5000)"),
+    Variable("CHROMIUM_PATH", "browser tests: Chromium binary (default /usr/bin/chromium)"),
 )
 
 

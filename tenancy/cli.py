@@ -65,7 +65,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{track:8} {state}")
 
     @app.cli.command("seed-demo")
-    def seed_demo_cmd() -> None:
+    @click.option("--url", default="", help="Base URL to print in the sign-in details, e.g. http://127.0.0.1:5000")
+    def seed_demo_cmd(url: str) -> None:
         """Load demo plans, staff and tenants (acme, globex, initech) once; prints sign-in details."""
         from services.demo import seed_demo
         cfg = current_app.config
@@ -74,7 +75,7 @@ def register_cli(app: Flask) -> None:
                             main_url=db.engine.url.render_as_string(hide_password=False),
                             say=click.echo)
         click.echo("created: " + ", ".join(created) if created else "demo data already present")
-        print_sign_in(cfg["DEMO_PASSWORD"])
+        print_sign_in(cfg["DEMO_PASSWORD"], url.rstrip("/"))
 
     admins = AppGroup("admins", help="Vendor staff accounts.")
     app.cli.add_command(admins)
@@ -266,8 +267,8 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
 
 
-def print_sign_in(password: str) -> None:
-    click.echo("\nSign in:")
-    click.echo(f"  vendor console   /admin/login     admin@tenantry.test / {password}")
+def print_sign_in(password: str, base: str = "") -> None:
+    click.echo("\nSign in (password for every account: " + password + "):")
+    click.echo(f"  vendor console  {base}/admin/login        admin@tenantry.test")
     for slug in ("acme", "globex", "initech"):
-        click.echo(f"  {slug:<16} /t/{slug}/login  owner@{slug}.test or staff@{slug}.test / {password}")
+        click.echo(f"  {slug:<14}  {base + '/t/' + slug + '/login':<38} owner@{slug}.test, staff@{slug}.test")

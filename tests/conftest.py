@@ -72,8 +72,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.fixturenames
     only_pg = metafunc.definition.get_closest_marker("postgres_only") is not None
     backends = ("postgres",) if only_pg else BACKENDS
+    only_modes = metafunc.definition.get_closest_marker("modes")
     if "backend" in names and "isolation" in names:
-        combos = [(b, m) for b in backends for m in MODES[b]]
+        combos = [(b, m) for b in backends for m in MODES[b]
+                  if only_modes is None or m in only_modes.args]
         metafunc.parametrize(("backend", "isolation"), combos, indirect=["backend"],
                              ids=[f"{b}-{m}" for b, m in combos])
     elif "backend" in names:

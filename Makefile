@@ -1,0 +1,33 @@
+# Tenantry — the two commands are `make run` and `make test` (README).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test test-fast clean
+
+install: $(STAMP)
+
+# Re-install only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: install
+	@$(FLASK) setup
+	@$(FLASK) seed-demo --url http://127.0.0.1:$(PORT)
+	@echo "\nServing on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)\n"
+	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: install
+	$(BIN)/python -m pytest -x -q -k "not postgres"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
