@@ -97,9 +97,10 @@ def _fill_tenant(tenant: Tenant, spec: DemoTenant, password: str, rounds: int, r
         s.flush()
         statuses = ["paid"] * 14 + ["pending"] * 3 + ["failed", "expired", "cancelled", "refunded"]
         count = 260 + rng.randint(0, 80)
-        for _ in range(count):
-            at = now - dt.timedelta(days=rng.uniform(0, 90) ** 1.1 if rng.random() < 0.9 else rng.uniform(0, 90),
-                                    minutes=rng.randint(0, 600))
+        # Busier recently; created oldest first so order numbers follow the dates.
+        moments = sorted(now - dt.timedelta(days=90 * rng.random() ** 1.6, minutes=rng.randint(0, 600))
+                         for _ in range(count))
+        for at in moments:
             at = min(at, now)
             picks = rng.sample(spec.products, rng.choice([1, 1, 2, 3]))
             items = [orders.LineInput(name, rng.choice([1, 1, 2, 3, 5]), price) for name, price in picks]
