@@ -101,8 +101,14 @@ class EngineCache:
             url = url.set(host=host, port=int(port) if port else url.port)
         return url
 
+    @staticmethod
+    def _key(target: StorageTarget) -> str:
+        # The location is part of the key: a tenant moved to another host or database gets a new
+        # engine at once instead of the cached one for its old place.
+        return f"{target.tenant_id}|{target.db_name}|{target.db_host}"
+
     def get(self, target: StorageTarget) -> Engine:
-        key = str(target.tenant_id)
+        key = self._key(target)
         with self._lock:
             down = self._down_until.get(key)
             if down and down > time.monotonic():
@@ -130,15 +136,15 @@ class EngineCache:
 
     def mark_down(self, target: StorageTarget) -> None:
         with self._lock:
-            self._down_until[str(target.tenant_id)] = time.monotonic() + self.DOWN_SECONDS
-            engine = self._engines.pop(str(target.tenant_id), None)
+            self._down_until[self._key(target)] = time.monotonic() + self.DOWN_SECONDS
+            engine = self._engines.pop(self._key(target), None)
         if engine is not None:
             engine.dispose()
 
     def forget(self, target: StorageTarget) -> None:
         with self._lock:
-            engine = self._engines.pop(str(target.tenant_id), None)
-            self._down_until.pop(str(target.tenant_id), None)
+            engine = self._engines.pop(self._key(target), None)
+            self._down_until.pop(self._key(target), None)
         if engine is not None:
             engine.dispose()
 

@@ -49,6 +49,14 @@ def error_response(code: int, message: str, title: str | None = None, *,
     return response
 
 
+def _settle_as_anonymous() -> None:
+    """Flask-Login loads the user for every template; when the database is what failed, that load
+    would fail again inside the error page. Settle the request as anonymous if nobody was loaded."""
+    if "_login_user" not in g:
+        from extensions import login_manager
+        g._login_user = login_manager.anonymous_user()
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -73,11 +81,13 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(TenantStorageUnavailable)
     def _tenant_down(exc: TenantStorageUnavailable) -> Response:
+        _settle_as_anonymous()
         return error_response(503, "This account's data cannot be reached right now. Please try "
                                    "again in a minute.", error="tenant_unavailable")
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError) -> Response:
+        _settle_as_anonymous()
         ctx = g.get("tenant_ctx")
         if ctx is not None and ctx.target.isolation == "database":
             # Only this tenant's database is down: remember it, so the next requests fail fast.

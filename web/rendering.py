@@ -3,6 +3,9 @@
 A fragment is rendered only when the request comes from htmx (`HX-Request`) and is not a
 history-restore request (`HX-History-Restore-Request`), which needs the whole page. Every response
 from `render` says `Vary: HX-Request` so caches keep the two apart.
+
+Rule for templates: a block rendered as a fragment runs alone, without the template's top-level
+statements, so it must `{% from "_macros/…" import … %}` the macros it uses inside the block.
 """
 from __future__ import annotations
 
