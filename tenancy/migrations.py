@@ -86,41 +86,37 @@ def current_revision(track: Track, connection: Connection, schema: str | None = 
     return ctx.get_current_revision()
 
 
-def upgrade(track: Track, connection: Connection, schema: str | None = None,
-            revision: str = "head") -> tuple[str | None, str]:
-    """Bring one target to `revision` inside the caller's transaction. Returns (before, after)."""
+def _run(track: Track, connection: Connection, schema: str | None, revision: str,
+         direction: str) -> None:
+    """Run the track's revisions up or down to `revision` inside the caller's transaction."""
     script = _script(track)
-    _set_schema(connection, schema)
-    _begin_sqlite_ddl_transaction(connection)
-    before = current_revision(track, connection, schema)
 
-    def do_upgrade(rev: Any, _context: Any) -> Any:
-        return script._upgrade_revs(revision, rev)
+    def steps(rev: Any, _context: Any) -> Any:
+        if direction == "up":
+            return script._upgrade_revs(revision, rev)
+        return script._downgrade_revs(revision, rev)
 
-    env = EnvironmentContext(alembic_config(track), script, fn=do_upgrade,
-                             destination_rev=revision)
+    env = EnvironmentContext(alembic_config(track), script, fn=steps, destination_rev=revision)
     env.configure(connection=connection, target_metadata=track.metadata(),
                   version_table=track.version_table, version_table_schema=schema,
                   transaction_per_migration=False)
     with env.begin_transaction():
         env.run_migrations()
+
+
+def upgrade(track: Track, connection: Connection, schema: str | None = None,
+            revision: str = "head") -> tuple[str | None, str]:
+    """Bring one target to `revision` inside the caller's transaction. Returns (before, after)."""
+    _set_schema(connection, schema)
+    _begin_sqlite_ddl_transaction(connection)
+    before = current_revision(track, connection, schema)
+    _run(track, connection, schema, revision, "up")
     return before, head(track) if revision == "head" else revision
 
 
 def downgrade(track: Track, connection: Connection, schema: str | None = None,
               revision: str = "base") -> None:
     """Take one target down to `revision` (tests use it to put a fleet behind head)."""
-    script = _script(track)
     _set_schema(connection, schema)
     _begin_sqlite_ddl_transaction(connection)
-
-    def do_downgrade(rev: Any, _context: Any) -> Any:
-        return script._downgrade_revs(revision, rev)
-
-    env = EnvironmentContext(alembic_config(track), script, fn=do_downgrade,
-                             destination_rev=revision)
-    env.configure(connection=connection, target_metadata=track.metadata(),
-                  version_table=track.version_table, version_table_schema=schema,
-                  transaction_per_migration=False)
-    with env.begin_transaction():
-        env.run_migrations()
+    _run(track, connection, schema, revision, "down")
