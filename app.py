@@ -76,8 +76,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from web.features import register_features
     from web.templating import register_filters
     register_filters(app)
+    register_features(app)
 
 
 def register_commands(app: Flask) -> None:

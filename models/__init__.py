@@ -1,5 +1,5 @@
 """Models: `control` (main database) and `tenant` (a tenant's storage, any isolation mode)."""
-from models.control import (AuditEvent, CustomDomain, Isolation, Plan, ProvisioningStep,  # noqa: F401
-                            RateLimitHit, Tenant, TenantStatus, VendorStaff)
+from models.control import (AuditEvent, CustomDomain, FeatureFlag, FlagOverride, Isolation,  # noqa: F401
+                            Plan, ProvisioningStep, RateLimitHit, Tenant, TenantStatus, VendorStaff)
 from models.tenant import (Counter, Customer, DailyStat, Order, OrderEvent, OrderItem,  # noqa: F401
                            TenantModel, TenantUser)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, func)
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from extensions import db
 from models.ids import new_id
@@ -100,6 +100,10 @@ class Tenant(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_active_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
+    # The console's "last active" sort key: never-active tenants count from their creation, so
+    # the key is never NULL (keyset pagination compares row values, and NULL compares to nothing).
+    active_sort: Mapped[dt.datetime] = column_property(func.coalesce(last_active_at, created_at))
+
     plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (Index("ix_tenants_created_id", "created_at", "id"),)
@@ -189,3 +193,36 @@ class RateLimitHit(db.Model):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeatureFlag(db.Model):
+    """A flag in the registry. Evaluation: archived → tenant override → plan → rollout → default."""
+
+    __tablename__ = "feature_flags"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    default: Mapped[bool] = mapped_column(Boolean, default=False)
+    rollout_percent: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)  # the kill switch
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class FlagOverride(db.Model):
+    """A flag forced on or off for one tenant, with the reason and an optional expiry."""
+
+    __tablename__ = "flag_overrides"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    flag_key: Mapped[str] = mapped_column(ForeignKey("feature_flags.key", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_flag_overrides_flag", "flag_key", "tenant_id"),)

@@ -122,12 +122,26 @@ def _pg_reset() -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename NOT IN ('alembic_version', 'tenant_alembic_version')")]
         conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        # Put back the reference rows the migrations seed, as a fresh database would have them.
+        for key, description in _migration_seed_flags():
+            conn.execute("INSERT INTO feature_flags (key, description, \"default\", rollout_percent, "
+                         "archived, version, created_at, updated_at) "
+                         "VALUES (%s, %s, false, 0, false, 1, now(), now())", (key, description))
         for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'").fetchall():
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     with psycopg.connect(_pg_conninfo(), autocommit=True) as conn:
         for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                                     (PG_DB + "\\_\\_%",)).fetchall():
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _migration_seed_flags() -> list[tuple[str, str]]:
+    import importlib.util
+    path = Path(__file__).parent.parent / "migrations/control/versions/0002_feature_flags.py"
+    spec = importlib.util.spec_from_file_location("seed_flags_revision", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return list(module.SEED)
 
 
 @pytest.fixture(scope="session")
