@@ -18,7 +18,8 @@ def _evaluations() -> dict[str, Evaluation]:
 
 def feature(key: str) -> Evaluation:
     """The current tenant's value of `key` (off with a reason for unknown flags)."""
-    return _evaluations().get(key) or Evaluation(False, "off: no such flag")
+    evaluation = _evaluations().get(key)  # an "off" Evaluation is falsy: test for None, not truth
+    return Evaluation(False, "off: no such flag") if evaluation is None else evaluation
 
 
 def require_feature(key: str) -> None:
