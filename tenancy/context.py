@@ -25,7 +25,7 @@ from itertools import chain
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, event, func, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -121,8 +121,28 @@ def _references_tenant_table(statement: Any) -> bool:
                for element in visitors.iterate(statement))
 
 
+def capped_count(session: Session, stmt: Any, cap: int) -> int:
+    """How many rows `stmt` (a select of tenant rows) returns, counting at most `cap` + 1 — in SQL,
+    so "10,000+" costs one index range scan, not 10,001 rows shipped to Python.
+
+    The count wraps `stmt` in a subquery, which the ORM criteria cannot reach; so the tenant filter
+    is added here, in the tenancy layer, from the session's own tenant (and RLS still applies).
+    """
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        raise NoTenantContext("capped_count needs a tenant context")
+    entity = stmt.column_descriptions[0]["entity"]
+    if entity is None or not issubclass(entity, TenantModel):
+        raise TypeError("capped_count counts selects of a tenant model")
+    inner = stmt.where(entity.tenant_id == tenant_id).limit(cap + 1).subquery()
+    count = select(func.count()).select_from(inner).execution_options(tenantry_scoped=True)
+    return int(session.execute(count).scalar_one())
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_tenant_statements(state: ORMExecuteState) -> None:
+    if state.execution_options.get("tenantry_scoped"):
+        return  # built by capped_count above, with the tenant filter inside
     if not any(_is_tenant_mapper(m) for m in state.all_mappers):
         # A tenant table reached without a tenant entity in the columns (e.g.
         # `select(func.count()).select_from(Order)`) would get no tenant criteria: refuse it.

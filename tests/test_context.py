@@ -43,3 +43,18 @@ def test_unscoped_select_from_a_tenant_table_is_refused_inside_a_context(app, ba
         with pytest.raises(NoTenantContext, match="select a column"):
             ctx.session.execute(select(func.count()).select_from(Customer)).scalar()
         assert ctx.session.execute(select(func.count(Customer.id))).scalar() == 1
+
+
+def test_capped_count_counts_only_this_tenant_and_stops_at_the_cap(app, backend):
+    from tenancy.context import capped_count, tenant_context
+    a, b = make_tenant(), make_tenant()
+    for _ in range(3):
+        make_order(a)
+    for _ in range(5):
+        make_order(b)
+    with tenant_context(a) as ctx:
+        assert capped_count(ctx.session, select(Order.id), cap=100) == 3
+        assert capped_count(ctx.session, select(Order.id), cap=1) == 2  # "1+": stopped at cap + 1
+        assert capped_count(ctx.session, select(Order.id).where(Order.total > 10**9), cap=100) == 0
+    with pytest.raises(NoTenantContext):
+        capped_count(db.session, select(Order.id), cap=10)
