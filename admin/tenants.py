@@ -1,21 +1,54 @@
-"""Tenants in the vendor console: the list (the console's home for now)."""
+"""Tenants in the vendor console: the searchable list and bulk suspend/resume."""
 from __future__ import annotations
 
-from flask import Response, request
-from sqlalchemy import select
+from flask import Response, flash, request, url_for
 
-from admin import bp
+from admin import bp, requires
+from admin.forms import BulkForm
 from extensions import db
-from models.control import Tenant
-from services.paging import keyset_page
-from web.rendering import render
+from services import staff as perms
+from services.errors import ServiceError, ValidationFailed
+from services.tenant_queries import (HEALTH, ISOLATIONS, SORTS, STATUSES, list_tenants,
+                                     parse_tenant_query, plan_choices)
+from services.tenants import bulk_change_status, check_bulk, tenants_by_slugs
+from web.actors import request_actor
+from web.navigation import safe_next
+from web.rendering import htmx_redirect, render
 
-PAGE_SIZE = 50
+LIST = "admin/tenants/index.html"
 
 
-@bp.get("/")
-def index() -> Response:
-    page = keyset_page(db.session, select(Tenant), [Tenant.created_at, Tenant.id], descending=True,
-                       limit=PAGE_SIZE, after=request.args.get("after"),
-                       before=request.args.get("before"))
-    return render("admin/tenants/index.html", "results", page=page)
+@bp.get("/tenants")
+@requires(perms.READ)
+def tenants() -> Response:
+    query = parse_tenant_query(request.args)
+    page = list_tenants(query, after=request.args.get("after"), before=request.args.get("before"))
+    return render(LIST, "results", page=page, query=query, sorts=SORTS, statuses=STATUSES,
+                  isolations=ISOLATIONS, health=HEALTH, plans=plan_choices(),
+                  bulk=BulkForm(back=request.full_path))
+
+
+@bp.post("/tenants/bulk")
+@requires(perms.SUSPEND)
+def tenants_bulk() -> Response:
+    form = BulkForm()
+    back = safe_next(form.back.data, url_for("admin.tenants"))
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(" ".join(e for errors in form.errors.values() for e in errors))
+        chosen = tenants_by_slugs(request.form.getlist("slug"))
+        check_bulk(chosen, form.action.data, form.reason.data or "")
+        if form.confirmed.data != "1":
+            # htmx asks with hx-confirm (and sends confirmed=1); without JavaScript, ask here.
+            return render("admin/tenants/bulk_confirm.html", form=form, chosen=chosen, back=back)
+        outcome = bulk_change_status(chosen, form.action.data, form.reason.data or "", request_actor())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return htmx_redirect(back, full_page=True)
+    db.session.commit()
+    skipped = f" Skipped: {'; '.join(outcome.skipped)}" if outcome.skipped else ""
+    verb = {"suspend": "Suspended", "resume": "Resumed"}[form.action.data]
+    flash(f"{verb} {len(outcome.done)} tenant(s).{skipped}",
+          "success" if outcome.done else "error")
+    return htmx_redirect(back, full_page=True)

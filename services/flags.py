@@ -114,3 +114,70 @@ def clear_override(tenant: Tenant, key: str, actor: audit.Actor) -> None:
                  target_id=key, target_label=key,
                  before={"value": override.value, "reason": override.reason})
     db.session.delete(override)
+
+
+# --- the registry, plan values, fleet-wide views (vendor console) --------------------------------
+
+def _clean_flag_fields(description: str, default: bool, rollout_percent: int) -> dict[str, Any]:
+    description = re.sub(r"\s+", " ", description or "").strip()
+    if len(description) > 500:
+        raise ValidationFailed("Keep the description under 500 characters.", "description")
+    if not isinstance(rollout_percent, int) or not 0 <= rollout_percent <= 100:
+        raise ValidationFailed("Rollout is a percentage from 0 to 100.", "rollout_percent")
+    return {"description": description, "default": bool(default), "rollout_percent": rollout_percent}
+
+
+def create_flag(key: str, description: str, default: bool, rollout_percent: int,
+                actor: audit.Actor) -> FeatureFlag:
+    key = (key or "").strip().lower()
+    if not KEY_RE.match(key):
+        raise ValidationFailed("Keys are 2–64 characters: a letter, then letters, digits or _.", "key")
+    if db.session.get(FeatureFlag, key) is not None:
+        raise ValidationFailed(f"'{key}' exists already.", "key")
+    flag = FeatureFlag(key=key, archived=False, **_clean_flag_fields(description, default, rollout_percent))
+    db.session.add(flag)
+    audit.record("flag.create", actor, target_type="flag", target_id=key, target_label=key,
+                 after={"default": flag.default, "rollout_percent": flag.rollout_percent})
+    return flag
+
+
+def update_flag(flag: FeatureFlag, description: str, default: bool, rollout_percent: int,
+                archived: bool, actor: audit.Actor) -> None:
+    values = {**_clean_flag_fields(description, default, rollout_percent), "archived": bool(archived)}
+    before = {k: getattr(flag, k) for k in values}
+    for k, v in values.items():
+        setattr(flag, k, v)
+    changed = [k for k in values if before[k] != values[k]]
+    if changed:
+        audit.record("flag.update", actor, target_type="flag", target_id=flag.key, target_label=flag.key,
+                     before={k: before[k] for k in changed}, after={k: values[k] for k in changed})
+
+
+def set_plan_value(plan: Any, key: str, value: bool | None, actor: audit.Actor) -> None:
+    """The plan's value for a flag: True, False, or None (not set: rollout/default decide)."""
+    get_flag(key)
+    features = dict(plan.features or {})
+    before = features.get(key)
+    if value is None:
+        features.pop(key, None)
+    else:
+        features[key] = value
+    plan.features = features  # a new dict, so the JSON column is seen as changed
+    audit.record("plan.feature", actor, target_type="plan", target_id=plan.id, target_label=plan.slug,
+                 before={key: before}, after={key: value})
+
+
+def fleet_values(key: str | None = None) -> tuple[list[Tenant], dict[str, dict[Any, Evaluation]]]:
+    """Every live tenant and, per flag, its evaluation for each tenant — three queries in all."""
+    tenants = list(db.session.execute(select(Tenant).where(Tenant.status.not_in(["deleted"]))
+                                      .order_by(Tenant.slug)).scalars())
+    flag_stmt = select(FeatureFlag)
+    override_stmt = select(FlagOverride)
+    if key is not None:
+        flag_stmt = flag_stmt.where(FeatureFlag.key == key)
+        override_stmt = override_stmt.where(FlagOverride.flag_key == key)
+    flags = db.session.execute(flag_stmt).scalars().all()
+    overrides = {(o.tenant_id, o.flag_key): o for o in db.session.execute(override_stmt).scalars()}
+    now = utcnow()
+    return tenants, {f.key: {t.id: evaluate(f, overrides.get((t.id, f.key)), t, now) for t in tenants}
+                     for f in flags}

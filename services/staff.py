@@ -32,3 +32,31 @@ def create_staff(email: str, role: str, password: str | None, rounds: int, actor
     audit.record("staff.create", actor, target_type="staff", target_id=staff.id,
                  target_label=email, after={"email": email, "role": role})
     return staff
+
+
+# What each vendor role may do (DESIGN §7). Views guard with admin.requires(permission);
+# templates ask staff_can(permission) to hide what the role cannot use.
+READ = "read"
+SUSPEND = "suspend"                  # suspend and resume
+EXTEND_TRIAL = "extend_trial"
+CHECK_HEALTH = "check_health"
+CHANGE_PLAN = "change_plan"
+CREATE_TENANT = "create_tenant"
+MANAGE_TENANTS = "manage_tenants"    # mark churned, retry provisioning, re-issue owner link
+MANAGE_STAFF = "manage_staff"
+MANAGE_PLANS = "manage_plans"      # create, edit, archive plans; plan × flag values
+MANAGE_FLAGS = "manage_flags"      # flag registry and per-tenant overrides
+
+_SUPPORT = frozenset({READ, SUSPEND, EXTEND_TRIAL, CHECK_HEALTH})
+_ADMIN = _SUPPORT | {CHANGE_PLAN, CREATE_TENANT, MANAGE_TENANTS, MANAGE_PLANS, MANAGE_FLAGS}
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "owner": _ADMIN | {MANAGE_STAFF},
+    "admin": _ADMIN,
+    "support": _SUPPORT,
+    "viewer": frozenset({READ}),
+}
+
+
+def can(role: str | None, permission: str) -> bool:
+    """Whether `role` grants `permission`; unknown roles and permissions grant nothing."""
+    return permission in PERMISSIONS.get(role or "", frozenset())

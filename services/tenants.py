@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -151,3 +152,138 @@ def resume_tenant(tenant: Tenant, actor: audit.Actor) -> None:
 def tenant_counts_by_status() -> dict[str, int]:
     rows = db.session.execute(select(Tenant.status, func.count()).group_by(Tenant.status))
     return {status: n for status, n in rows}
+
+
+def plans_for_new_tenants() -> list[Plan]:
+    return list(db.session.execute(select(Plan).where(Plan.archived.is_(False))
+                                   .order_by(Plan.price_monthly, Plan.name)).scalars())
+
+
+def over_limits(tenant: Tenant, plan: Plan) -> list[str]:
+    """What the tenant's current usage (control-plane mirror) already exceeds on `plan`."""
+    usage = [("orders this month", tenant.usage_orders_month, plan.max_orders_per_month),
+             ("customers", tenant.usage_customers, plan.max_customers),
+             ("users", tenant.usage_users, plan.max_users)]
+    return [f"{used} {label} (the plan allows {limit})"
+            for label, used, limit in usage if limit is not None and used > limit]
+
+
+def change_plan(tenant: Tenant, plan: Plan, actor: audit.Actor) -> None:
+    """Move the tenant to `plan`, refused if it already uses more than the plan allows."""
+    if plan.id == tenant.plan_id:
+        raise ValidationFailed(f"The tenant is already on {plan.name}.", "plan")
+    if plan.archived:
+        raise ValidationFailed(f"Plan '{plan.name}' is archived and takes no tenants.", "plan")
+    excess = over_limits(tenant, plan)
+    if excess:
+        raise ValidationFailed(f"{tenant.name} cannot move to {plan.name}: it already has "
+                               + "; ".join(excess) + ".", "plan")
+    before = {"plan": tenant.plan.slug}
+    tenant.plan = plan
+    audit.record("tenant.change_plan", actor, tenant_id=tenant.id, target_type="tenant",
+                 target_id=tenant.id, target_label=tenant.slug, before=before,
+                 after={"plan": plan.slug})
+
+
+def extend_trial(tenant: Tenant, days: int, actor: audit.Actor) -> None:
+    """Push the trial end `days` later (from now if it already ended)."""
+    if not 1 <= days <= 90:
+        raise ValidationFailed("Extend by 1 to 90 days.", "days")
+    if tenant.status not in (TenantStatus.TRIAL.value, TenantStatus.ACTIVE.value,
+                             TenantStatus.SUSPENDED.value):
+        raise ValidationFailed(f"A {tenant.status.replace('_', ' ')} tenant has no trial to extend.")
+    before = {"trial_ends_at": tenant.trial_ends_at, "status": tenant.status}
+    start = max(tenant.trial_ends_at or utcnow(), utcnow())
+    tenant.trial_ends_at = start + dt.timedelta(days=days)
+    audit.record("tenant.extend_trial", actor, tenant_id=tenant.id, target_type="tenant",
+                 target_id=tenant.id, target_label=tenant.slug, before=before,
+                 after={"trial_ends_at": tenant.trial_ends_at, "status": tenant.status, "days": days})
+
+
+def mark_churned(tenant: Tenant, actor: audit.Actor) -> None:
+    if tenant.status not in (TenantStatus.ACTIVE.value, TenantStatus.TRIAL.value,
+                             TenantStatus.SUSPENDED.value):
+        raise ServiceError(f"Only active, trial or suspended tenants can churn "
+                           f"(this one is {tenant.status.replace('_', ' ')}).")
+    before = _snapshot(tenant)
+    tenant.status = TenantStatus.CHURNED.value
+    tenant.status_reason = "churned"
+    audit.record("tenant.churn", actor, tenant_id=tenant.id, target_type="tenant",
+                 target_id=tenant.id, target_label=tenant.slug, before=before, after=_snapshot(tenant))
+
+
+def prepare_retry(tenant: Tenant, actor: audit.Actor) -> None:
+    """Record a staff retry of a failed pipeline; the caller commits, then runs `provision`."""
+    if tenant.status != TenantStatus.PROVISIONING_FAILED.value:
+        raise ServiceError("Only a tenant whose provisioning failed can be retried.")
+    before = _snapshot(tenant)
+    # Back to "provisioning" at once, so the progress page polls until the pipeline ends again.
+    tenant.status, tenant.status_reason = TenantStatus.PROVISIONING.value, None
+    audit.record("tenant.retry_provisioning", actor, tenant_id=tenant.id, target_type="tenant",
+                 target_id=tenant.id, target_label=tenant.slug, before=before, after=_snapshot(tenant))
+
+
+def reissue_owner_link(tenant: Tenant, actor: audit.Actor) -> str:
+    """A new one-time set-password token for the tenant's owner (returned raw, never stored).
+    The token is committed in the tenant's storage here; the audit event waits for the caller."""
+    from services.tenant_users import find_by_email, reissue_link
+    from tenancy.context import tenant_context
+    if not tenant.is_ready and tenant.status != TenantStatus.SUSPENDED.value:
+        raise ServiceError("The tenant is not provisioned yet; its owner has no account.")
+    with tenant_context(tenant) as ctx:
+        owner = find_by_email(ctx.session, tenant.owner_email)
+        if owner is None:
+            raise NotFound(f"No user {tenant.owner_email} in this tenant.")
+        raw = reissue_link(owner)
+        ctx.session.commit()
+    audit.record("tenant.reissue_owner_link", actor, tenant_id=tenant.id, target_type="tenant_user",
+                 target_id=owner.id, target_label=tenant.owner_email)
+    return raw
+
+
+@dataclass
+class BulkOutcome:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # "slug: why"
+
+
+BULK_ACTIONS = ("suspend", "resume")
+BULK_MAX = 200
+
+
+def tenants_by_slugs(slugs: list[str]) -> list[Tenant]:
+    wanted = sorted({s for s in slugs if SLUG_RE.match(s or "")})[:BULK_MAX]
+    if not wanted:
+        return []
+    return list(db.session.execute(select(Tenant).where(Tenant.slug.in_(wanted))
+                                   .order_by(Tenant.slug)).scalars())
+
+
+def check_bulk(tenants: list[Tenant], action: str, reason: str) -> None:
+    """Refuse a bulk request that cannot do anything as asked (before asking to confirm it)."""
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed("Choose suspend or resume.", "action")
+    if not tenants:
+        raise ValidationFailed("Tick at least one tenant.", "slug")
+    if action == "suspend" and not re.sub(r"\s+", " ", reason or "").strip():
+        raise ValidationFailed("Say why the tenants are suspended; they will see it.", "reason")
+
+
+def bulk_change_status(tenants: list[Tenant], action: str, reason: str,
+                       actor: audit.Actor) -> BulkOutcome:
+    """Suspend or resume each tenant that allows it; the others are reported, not fatal.
+    One audit event per tenant changed; the caller commits them together."""
+    check_bulk(tenants, action, reason)
+    outcome = BulkOutcome()
+    for tenant in tenants:
+        try:
+            if action == "suspend":
+                suspend_tenant(tenant, reason, actor)
+            else:
+                resume_tenant(tenant, actor)
+            outcome.done.append(tenant.slug)
+        except ValidationFailed:
+            raise
+        except ServiceError as exc:
+            outcome.skipped.append(f"{tenant.slug}: {exc.message}")
+    return outcome

@@ -8,9 +8,9 @@ def test_fragment_only_for_htmx_and_never_for_history_restore(client, app, backe
     make_tenant("frag-shop")
     make_staff()
     staff_sign_in(client)
-    full = client.get("/admin/")
-    fragment = client.get("/admin/", headers={"HX-Request": "true"})
-    restore = client.get("/admin/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    full = client.get("/admin/tenants")
+    fragment = client.get("/admin/tenants", headers={"HX-Request": "true"})
+    restore = client.get("/admin/tenants", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert b"<html" in full.data and b"frag-shop" in full.data
     assert b"<html" not in fragment.data and b'id="results"' in fragment.data and b"frag-shop" in fragment.data
     assert b"<html" in restore.data

@@ -37,11 +37,15 @@ def _with_globals(context: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
-def htmx_redirect(url: str) -> Response:
-    """After a successful POST: a real redirect for plain forms, HX-Location for htmx."""
+def htmx_redirect(url: str, full_page: bool = False) -> Response:
+    """After a successful POST: a real redirect for plain forms, HX-Location for htmx.
+
+    HX-Location fetches `url` with HX-Request set and swaps it into <body>; when `url` is a page
+    that `render`s a block, that request would get the fragment alone. `full_page=True` answers
+    with HX-Redirect instead (the browser loads the whole page)."""
     if request.htmx:  # type: ignore[attr-defined]
         response = make_response("", 204)
-        response.headers["HX-Location"] = url
+        response.headers["HX-Redirect" if full_page else "HX-Location"] = url
         return response
     from flask import redirect
     return redirect(url, 303)  # type: ignore[return-value]

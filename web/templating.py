@@ -17,8 +17,13 @@ def _tenant_locale() -> tuple[str, str, str]:
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
+    """In a tenant: the tenant's locale. In the console: the currency's home format (Rp 1.250.000)."""
     locale, _, default_currency = _tenant_locale()
-    return formatting.format_money(minor, currency or default_currency, locale)
+    currency = currency or default_currency
+    if g.get("tenant") is None:
+        from services.tenants import LOCALES
+        locale = LOCALES.get(currency, (locale, ""))[0]
+    return formatting.format_money(minor, currency, locale)
 
 
 def datetime_filter(value: dt.datetime | None, fmt: str = "medium") -> str:
