@@ -4,7 +4,7 @@ from __future__ import annotations
 from extensions import db
 from tests.admin.helpers import sign_in_as, tenant_row
 from tests.factories import make_tenant
-from tests.portal.helpers import count_queries
+from tests.querycount import count_queries
 
 
 def test_tiles_count_tenants_by_status_and_link_to_the_filtered_list(client, backend) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from extensions import db
 from tests.admin.helpers import actions_for, last_event, sign_in_as, tenant_row
 from tests.factories import make_plan, make_tenant, make_user
-from tests.portal.helpers import count_queries
+from tests.querycount import count_queries
 
 
 def test_detail_shows_every_section_in_a_bounded_number_of_queries(client, backend) -> None:

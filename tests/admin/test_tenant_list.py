@@ -11,7 +11,7 @@ from services.tenant_queries import TenantQuery, list_tenants
 from services.tenants import create_tenant
 from tests.admin.helpers import HX, actions_for, sign_in_as, tenant_row
 from tests.factories import make_plan, make_tenant
-from tests.portal.helpers import count_queries
+from tests.querycount import count_queries
 
 
 def reserve(slug: str, name: str | None = None, owner: str | None = None, plan_slug: str = "basic") -> None:
