@@ -71,7 +71,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.fixturenames
     only_pg = metafunc.definition.get_closest_marker("postgres_only") is not None
-    backends = ("postgres",) if only_pg else BACKENDS
+    only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    backends = ("postgres",) if only_pg else ("sqlite",) if only_sqlite else BACKENDS
     only_modes = metafunc.definition.get_closest_marker("modes")
     if "backend" in names and "isolation" in names:
         combos = [(b, m) for b in backends for m in MODES[b]

@@ -106,9 +106,8 @@ def test_live_slug_check(client, backend) -> None:
     assert long.status_code == 200 and b"At most 30" in long.data
 
 
+@pytest.mark.sqlite_only  # the failure is made by blocking the SQLite tenant directory
 def test_failed_provisioning_shows_the_step_and_retry_resumes(client, app, backend, tmp_path) -> None:
-    if backend != "sqlite":
-        pytest.skip("the failure is made by blocking the SQLite tenant directory")
     make_plan("basic")
     sign_in_as(client, "owner")
     blocker = tmp_path / "tenants"
