@@ -16,12 +16,14 @@ from services import staff as perms
 from services import tenants as svc
 from services.audit_queries import tenant_timeline
 from services.errors import ServiceError, ValidationFailed
+from services.flags import evaluate_all
 from tenancy.context import get_storage
 from tenancy.fleet import check_health
 from tenancy.migrations import TENANT, head
 from tenancy.provisioning import steps_of
 from web.actors import request_actor
 from web.rendering import htmx_redirect, render
+
 
 DETAIL = "admin/tenants/detail.html"
 
@@ -32,6 +34,7 @@ def _page(tenant: Tenant, status: int = 200, error: str | None = None, **forms: 
     change.plan.choices = [SelectChoice(p.slug, p.name) for p in plans]
     return render(DETAIL, status=status, t=tenant, error=error, steps=steps_of(tenant.id),
                   events=tenant_timeline(tenant.id), head_revision=head(TENANT),
+                  flags=evaluate_all(tenant),
                   suspend_form=forms.get("suspend_form") or SuspendForm(), change_form=change,
                   trial_form=forms.get("trial_form") or ExtendTrialForm(), action_form=ActionForm())
 

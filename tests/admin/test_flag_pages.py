@@ -61,3 +61,14 @@ def test_create_and_archive_a_flag(client, app, backend):
     assert client.post("/admin/flags/bulk_refunds/edit", data={"description": "x", "rollout_percent": "100", "archived": "y"}).status_code == 303
     db.session.expire_all()
     assert is_enabled("bulk_refunds", tenant) == (False, "off: archived (kill switch)")
+
+
+def test_tenant_detail_shows_each_flag_with_its_reason(client, app, backend):
+    from services import audit
+    from services.flags import set_override
+    tenant = make_tenant("cafe", plan=make_plan("basic", features={"csv_export": True}))
+    set_override(tenant, "team_members", False, "seat dispute", None, audit.Actor("staff", None, "ana@vendor.example.com"))
+    db.session.commit()
+    _sign_in(client, "viewer")
+    page = client.get("/admin/tenants/cafe").data.decode()
+    assert "on: plan Basic" in page and "off: override by ana@vendor.example.com" in page
