@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast clean
+.PHONY: install run test test-fast bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,12 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -x -q -k "not postgres"
+
+# The performance budget (DESIGN §6) on the PostgreSQL data set of `flask bench seed`; not a
+# test and never part of `make test`. Needs DATABASE_URL (README, Performance).
+bench: install
+	@test -n "$(DATABASE_URL)" || { echo "make bench: set DATABASE_URL to the bench database (README, Performance)"; exit 2; }
+	$(FLASK) bench run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, func)
+                        Text, func)
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 

@@ -13,12 +13,15 @@ from models.control import Tenant, utcnow
 from models.tenant import Customer
 from services import rollup
 from services.errors import LimitReached, NotFound, ValidationFailed
+from services.text import refuse_control_characters
 from services.tenants import normalise_email
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{5,30}$")
 
 
 def clean_customer_fields(name: str, email: str | None, phone: str | None) -> dict[str, Any]:
+    refuse_control_characters(name, "name", "name")
+    refuse_control_characters(email, "email", "email")
     name = re.sub(r"\s+", " ", name or "").strip()
     if not name:
         raise ValidationFailed("Enter the customer's name.", "name")

@@ -20,6 +20,7 @@ from models.tenant import (CHANNELS, PAYMENT_METHODS, TRANSITIONS, Counter, Cust
 from services import rollup
 from services.customers import create_customer, get_customer
 from services.errors import LimitReached, NotFound, TransitionRefused, ValidationFailed
+from services.text import refuse_control_characters
 from web.formatting import MAX_AMOUNT
 
 MAX_ITEMS = 100
@@ -47,6 +48,7 @@ def _clean_items(items: list[LineInput]) -> list[LineInput]:
         raise ValidationFailed(f"An order can have at most {MAX_ITEMS} line items.", "items")
     cleaned = []
     for n, item in enumerate(items, start=1):
+        refuse_control_characters(item.name, "items", f"name of line {n}")
         name = re.sub(r"\s+", " ", item.name or "").strip()
         if not name or len(name) > 200:
             raise ValidationFailed(f"Line {n}: give the item a name of 1 to 200 characters.", "items")
@@ -191,6 +193,7 @@ def change_status(session: Session, tenant: Tenant, order: Order, to_status: str
 
 def _clean_note(note: str) -> str:
     note = (note or "").strip()
+    refuse_control_characters(note, "note", "note")
     if not note:
         raise ValidationFailed("Write something in the note.", "note")
     if len(note) > 2000:

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
-from models.control import Isolation, Plan, Tenant
+from models.control import Isolation, Tenant
 from services import audit
 from services.errors import ServiceError
 from tenancy.context import get_storage
@@ -56,6 +56,9 @@ def setup_database() -> dict[str, Any]:
 
 
 def register_cli(app: Flask) -> None:
+    from bench.cli import register_bench_cli  # `flask bench seed|run`: the data set and `make bench`
+    register_bench_cli(app)
+
     @app.cli.command("setup")
     def setup_cmd() -> None:
         """Create or upgrade the control plane and the shared tenant tables (safe to re-run)."""
@@ -112,7 +115,6 @@ def register_cli(app: Flask) -> None:
                        currency: str, trial_days: int | None) -> None:
         """Reserve and provision a tenant; prints the owner's one-time set-password link."""
         from services.tenants import create_tenant, get_plan
-        from tenancy.provisioning import provision
         plan = _service(get_plan, plan_slug)
         tenant, token = _service(create_tenant, slug=slug, name=name, plan=plan, isolation=isolation,
                                  owner_email=owner_email, actor=audit.CLI, currency=currency,

@@ -85,4 +85,4 @@ def leave_tenant(_exc: BaseException | None) -> None:
         ctx.pop()
 
 
-from tenant_portal import auth, home  # noqa: E402,F401  (routes register on import)
+from tenant_portal import auth, customers, home, orders  # noqa: E402,F401  (routes register on import)

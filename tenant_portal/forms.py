@@ -1,9 +1,19 @@
 """WTForms classes of the tenant back-office."""
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (DateField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField,
+                     PasswordField, SearchField, SelectField, StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from models.tenant import CHANNELS, PAYMENT_METHODS, PaymentStatus
+from services.customer_queries import SORTS as CUSTOMER_SORTS
+from services.order_queries import SORTS
+from services.orders import MAX_ITEMS, MAX_QUANTITY, LineInput
+from web.formatting import parse_money
 
 
 class SignInForm(FlaskForm):
@@ -20,3 +30,129 @@ class SetPasswordForm(FlaskForm):
                              render_kw={"autocomplete": "new-password", "autofocus": True})
     confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+def _labelled(values: tuple[str, ...], blank: str | None = None) -> list[SelectChoice]:
+    choices = [SelectChoice(v, v.replace("_", " ").capitalize()) for v in values]
+    return ([SelectChoice("", blank)] if blank is not None else []) + choices
+
+
+class OrderFilterForm(Form):
+    """The list's GET form. Only renders the controls: services.order_queries validates values
+    (one place), so choices here are not enforced."""
+
+    q = SearchField("Search", validators=[Length(max=200)],
+                    render_kw={"placeholder": "#1042, name or email", "maxlength": 200,
+                               "autocomplete": "off"})
+    status = SelectField("Payment", choices=_labelled(tuple(s.value for s in PaymentStatus), "Any status"),
+                         validate_choice=False)
+    method = SelectField("Method", choices=_labelled(PAYMENT_METHODS, "Any method"), validate_choice=False)
+    channel = SelectField("Channel", choices=_labelled(CHANNELS, "Any channel"), validate_choice=False)
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    sort = SelectField("Sort", choices=[SelectChoice(k, v[0]) for k, v in SORTS.items()], validate_choice=False)
+    customer = HiddenField()
+
+
+class LineItemForm(Form):
+    name = StringField("Item", validators=[Length(max=200)], render_kw={"maxlength": 200})
+    quantity = IntegerField("Qty", default=1,
+                            validators=[Optional(), NumberRange(1, MAX_QUANTITY, "Between 1 and %(max)s.")],
+                            render_kw={"min": 1, "max": MAX_QUANTITY, "inputmode": "numeric"})
+    unit_price = StringField("Unit price", validators=[Length(max=30)],
+                             render_kw={"inputmode": "decimal", "maxlength": 30})
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip() and not (self.unit_price.data or "").strip()
+
+
+class OrderForm(FlaskForm):
+    customer_id = SelectField("Customer", choices=[SelectChoice("", "— No customer / new customer below —")],
+                              validate_choice=False)
+    new_customer_name = StringField("New customer name", validators=[Length(max=120)])
+    new_customer_email = StringField("Email", validators=[Length(max=254)], render_kw={"type": "email"})
+    new_customer_phone = StringField("Phone", validators=[Length(max=32)], render_kw={"type": "tel"})
+    items = FieldList(FormField(LineItemForm), min_entries=1, max_entries=MAX_ITEMS)
+    discount = StringField("Discount", default="0", validators=[Length(max=30)],
+                           render_kw={"inputmode": "decimal"})
+    tax = StringField("Tax", default="0", validators=[Length(max=30)], render_kw={"inputmode": "decimal"})
+    payment_method = SelectField("Payment method", choices=_labelled(PAYMENT_METHODS))
+    channel = SelectField("Channel", choices=_labelled(CHANNELS))
+
+    def wants_rows_changed(self, formdata: Any) -> bool:
+        """True when the plain-HTML "Add line" / "Remove" buttons were pressed (no saving then)."""
+        return "add_line" in formdata or "remove_line" in formdata
+
+    def change_rows(self, formdata: Any) -> None:
+        if "add_line" in formdata and len(self.items) < MAX_ITEMS:
+            self.items.append_entry()
+        remove = formdata.get("remove_line", "")
+        if remove.isdigit() and int(remove) < len(self.items) and len(self.items) > 1:
+            kept = [entry.data for n, entry in enumerate(self.items) if n != int(remove)]
+            while len(self.items):
+                self.items.pop_entry()
+            for data in kept:
+                self.items.append_entry(data)
+
+    def amounts(self, currency: str, locale: str) -> OrderAmounts | None:
+        """Typed amounts as minor units; None (with messages on the fields) if any is unreadable."""
+        ok = True
+
+        def money(field: Any) -> int:
+            nonlocal ok
+            try:
+                return parse_money(field.data or "0", currency, locale)
+            except ValueError as exc:
+                field.errors = [*field.errors, str(exc)]
+                ok = False
+                return 0
+
+        lines = []
+        for entry in self.items:
+            row = entry.form
+            if row.is_blank():
+                continue
+            price = money(row.unit_price) if (row.unit_price.data or "").strip() else 0
+            if not (row.unit_price.data or "").strip():
+                row.unit_price.errors = [*row.unit_price.errors, "Enter a price."]
+                ok = False
+            if row.quantity.data is None:
+                row.quantity.errors = [*row.quantity.errors, "Enter a quantity."]
+                ok = False
+            lines.append(LineInput(row.name.data or "", row.quantity.data or 0, price))
+        discount, tax = money(self.discount), money(self.tax)
+        return OrderAmounts(lines, discount, tax) if ok and not self.errors else None
+
+
+class OrderAmounts(NamedTuple):
+    items: list[LineInput]
+    discount: int
+    tax: int
+
+
+class StatusForm(FlaskForm):
+    to_status = HiddenField(validators=[DataRequired()])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Add a note", validators=[Length(max=2000)],
+                         render_kw={"rows": 3, "maxlength": 2000})
+
+
+# --- customers ------------------------------------------------------------------------------
+
+class CustomerForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=120)], render_kw={"maxlength": 120, "autofocus": True})
+    email = StringField("Email", validators=[Length(max=254)], render_kw={"type": "email", "maxlength": 254})
+    phone = StringField("Phone", validators=[Length(max=32)], render_kw={"type": "tel", "maxlength": 32},
+                        description="Digits, spaces, +, - or brackets.")
+
+
+class CustomerFilterForm(Form):
+    """The customer list's GET form (controls only; services.customer_queries validates)."""
+
+    q = SearchField("Search", validators=[Length(max=200)],
+                    render_kw={"placeholder": "Name or email", "maxlength": 200, "autocomplete": "off"})
+    sort = SelectField("Sort", choices=[SelectChoice(k, v[0]) for k, v in CUSTOMER_SORTS.items()], validate_choice=False)

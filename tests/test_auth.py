@@ -6,10 +6,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from extensions import db
 from models.tenant import TenantUser
 from tenancy.context import tenant_context
-from tests.factories import PASSWORD, make_staff, make_tenant, make_user, staff_sign_in
+from tests.factories import PASSWORD, make_staff, make_tenant, staff_sign_in
 
 
 def test_staff_sign_in_and_out(client, app, backend):

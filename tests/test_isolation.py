@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from models.tenant import Customer, Order
 from services.errors import NotFound

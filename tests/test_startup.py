@@ -8,7 +8,7 @@ from sqlalchemy import make_url
 from config import engine_options
 from tenancy.checks import verify_database_role
 from tenancy.errors import UnsafeDatabaseRole
-from tests.conftest import PG_ADMIN_URL, _pg_conninfo
+from tests.conftest import _pg_conninfo
 
 
 def _app_for(url: str, tmp_path):

@@ -1,0 +1,148 @@
+"""`flask bench seed` at a tiny scale: the bulk-loaded rows must be what the services would have
+written (rollups, customer totals, counters), row-level security must still hold, and the orders
+list query must be served by an index on a seeded table."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
+
+from extensions import db
+from models.control import Tenant
+from models.tenant import Counter, Customer, DailyStat, Order
+from services import order_queries, rollup
+from services.paging import encode_cursor
+from tenancy.context import tenant_context
+
+SCALE = "0.001"  # 3 tenants (shared whale, one schema, one database), 2,000 orders
+
+
+def _seed(runner: Any) -> Any:
+    result = runner.invoke(args=["bench", "seed", "--scale", SCALE])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _bench_tenants() -> list[Tenant]:
+    return list(db.session.execute(select(Tenant).where(
+        (Tenant.slug == "whale") | Tenant.slug.like("bench-%")).order_by(Tenant.slug)).scalars())
+
+
+def _expected_rollup(tenant: Tenant, orders: list[Order], customers: list[Customer],
+                     ) -> dict[tuple[dt.date, str, str], dict[str, int]]:
+    """A fresh aggregate over the rows, by the rules of services.orders and services.customers."""
+    stats: dict[tuple[dt.date, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(rollup.MEASURES, 0))
+    for o in orders:
+        day = rollup.local_day(o.created_at, tenant.timezone)
+        stats[(day, "status", o.payment_status)]["orders"] += 1
+        for dim, key in (("all", ""), ("channel", o.channel), ("method", o.payment_method)):
+            row = stats[(day, dim, key)]
+            row["orders"] += 1
+            if o.payment_status == "paid":
+                row["paid_orders"] += 1
+                row["revenue"] += o.total
+            elif o.payment_status == "refunded":
+                row["refunds"] += o.total
+    for c in customers:
+        stats[(rollup.local_day(c.created_at, tenant.timezone), "all", "")]["new_customers"] += 1
+    return dict(stats)
+
+
+@pytest.mark.postgres_only
+def test_seed_is_consistent_with_the_services(app: Any, runner: Any, backend: str) -> None:
+    first = _seed(runner)
+    tenants = _bench_tenants()
+    assert {t.isolation for t in tenants} == {"shared", "schema", "database"}
+    assert "3 tenants created, 3 loaded" in first.output
+    for tenant in tenants:
+        with tenant_context(tenant) as ctx:
+            s = ctx.session
+            orders = list(s.execute(select(Order)).scalars())
+            customers = list(s.execute(select(Customer)).scalars())
+            stats = {(r.day, r.dim, r.key): {m: getattr(r, m) for m in rollup.MEASURES}
+                     for r in s.execute(select(DailyStat)).scalars()}
+            counter = s.get(Counter, (tenant.id, "order"))
+        assert orders, tenant.slug
+        assert stats == _expected_rollup(tenant, orders, customers), tenant.slug
+        assert counter is not None and counter.value == max(o.number for o in orders)
+        assert sorted(o.number for o in orders) == list(range(1001, 1001 + len(orders)))
+        by_customer: dict[Any, list[Order]] = defaultdict(list)
+        for o in orders:
+            by_customer[o.customer_id].append(o)
+        for c in customers:
+            mine = by_customer.get(c.id, [])
+            assert c.orders_count == len(mine)
+            assert c.total_spent == sum(o.total for o in mine if o.payment_status == "paid")
+            assert c.last_order_at == max((o.created_at for o in mine), default=None)
+            assert all(o.customer_name == c.name and o.created_at >= c.created_at for o in mine)
+        assert tenant.usage_customers == len(customers) and tenant.usage_users == 1
+
+    whale = next(t for t in tenants if t.slug == "whale")
+    assert whale.usage_orders_month > 0
+
+    again = _seed(runner)  # idempotent: everything is reused, nothing is added
+    assert "0 tenants created, 0 loaded (0 orders), 3 already loaded" in again.output
+    with tenant_context(whale) as ctx:
+        assert len(ctx.session.execute(select(Order.id)).all()) == len(
+            [o for o in _orders_of(whale)])
+
+
+def _orders_of(tenant: Tenant) -> list[Any]:
+    with tenant_context(tenant) as ctx:
+        return list(ctx.session.execute(select(Order.id)).scalars())
+
+
+@pytest.mark.postgres_only
+def test_seeded_rows_stay_behind_row_level_security(app: Any, runner: Any, backend: str) -> None:
+    _seed(runner)
+    whale = next(t for t in _bench_tenants() if t.slug == "whale")
+    whale_orders = len(_orders_of(whale))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM orders")).scalar() == 0  # no tenant set
+        conn.rollback()
+        with conn.begin():
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(whale.id)})
+            rows = conn.execute(text("SELECT DISTINCT tenant_id FROM orders")).scalars().all()
+            assert rows == [whale.id]
+            assert conn.execute(text("SELECT count(*) FROM orders")).scalar() == whale_orders
+            assert conn.execute(text("SELECT count(*) FROM customers WHERE tenant_id <> :t"),
+                                {"t": str(whale.id)}).scalar() == 0
+
+
+@pytest.mark.postgres_only
+def test_whale_orders_list_queries_use_an_index(app: Any, runner: Any, backend: str) -> None:
+    _seed(runner)
+    whale = next(t for t in _bench_tenants() if t.slug == "whale")
+    with tenant_context(whale) as ctx:
+        s = ctx.session
+        deep = s.execute(select(Order.created_at, Order.id).order_by(
+            Order.created_at.desc(), Order.id.desc()).offset(500).limit(1)).one()
+        cases = [({}, None), ({}, encode_cursor([deep.created_at, deep.id])), ({"status": "paid"}, None)]
+        for args, after in cases:
+            statements: list[tuple[str, Any]] = []
+
+            def capture(_c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
+                statements.append((statement, parameters))
+
+            event.listen(Engine, "before_cursor_execute", capture)
+            try:
+                order_queries.list_orders(s, order_queries.parse_order_query(args), whale.timezone, after=after)
+            finally:
+                event.remove(Engine, "before_cursor_execute", capture)
+            page_sql, params = next((st, p) for st, p in statements if "ORDER BY" in st and "orders" in st)
+            assert "OFFSET" not in page_sql.upper()
+            plan = "\n".join(r[0] for r in s.connection().exec_driver_sql("EXPLAIN " + page_sql, params))
+            assert "Seq Scan on orders" not in plan, plan
+            assert "Index" in plan, plan
+
+
+@pytest.mark.sqlite_only  # the refusal is about SQLite
+def test_seed_refuses_sqlite(app: Any, runner: Any, backend: str) -> None:
+    result = runner.invoke(args=["bench", "seed", "--scale", SCALE])
+    assert result.exit_code != 0
+    assert "needs PostgreSQL" in result.output
+    assert _bench_tenants() == []
