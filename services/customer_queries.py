@@ -1,7 +1,6 @@
 """Reading customers: the searchable, sorted, keyset-paged list and the new-order picker."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -9,12 +8,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models.tenant import Customer
-from services.errors import ValidationFailed
-from services.text import refuse_control_characters
 from services.paging import Page, keyset_page
+from services.text import one_of, search_term
 
 PAGE_SIZE = 25
-MAX_SEARCH = 200
 
 # sort name → (label, keyset columns, descending)
 SORTS: dict[str, tuple[str, tuple[Any, ...], bool]] = {
@@ -31,13 +28,8 @@ class CustomerQuery:
 
 
 def parse_customer_query(args: Mapping[str, str]) -> CustomerQuery:
-    q = re.sub(r"\s+", " ", args.get("q", "") or "").strip()
-    if len(q) > MAX_SEARCH:
-        raise ValidationFailed(f"Search for at most {MAX_SEARCH} characters.", "q")
-    refuse_control_characters(q, "q", "search")
-    sort = args.get("sort", "") or "recent"
-    if sort not in SORTS:
-        raise ValidationFailed(f"Unknown sort. Choose one of: {', '.join(SORTS)}.", "sort")
+    q = search_term(args.get("q"))
+    sort = one_of(args.get("sort"), SORTS, "recent", "sort", "sort")
     return CustomerQuery(q=q, sort=sort)
 
 

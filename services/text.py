@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from services.errors import ValidationFailed
 
@@ -13,3 +14,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 def refuse_control_characters(value: str | None, field: str, what: str) -> None:
     if value and _CONTROL.search(value):
         raise ValidationFailed(f"The {what} contains invisible control characters; remove them.", field)
+
+
+MAX_SEARCH = 200
+
+
+def search_term(raw: str | None, field: str = "q") -> str:
+    """A list's search box: whitespace folded, at most MAX_SEARCH characters, nothing invisible."""
+    term = re.sub(r"\s+", " ", raw or "").strip()
+    if len(term) > MAX_SEARCH:
+        raise ValidationFailed(f"Search for at most {MAX_SEARCH} characters.", field)
+    refuse_control_characters(term, field, "search")
+    return term
+
+
+def one_of(raw: str | None, allowed: Iterable[str], default: str, field: str, what: str) -> str:
+    """A choice from a query parameter (sort, status…): the default when empty, else a known value."""
+    value = raw or default
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValidationFailed(f"Unknown {what}. Choose one of: {', '.join(allowed)}.", field)
+    return value
