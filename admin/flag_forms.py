@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -17,7 +18,7 @@ class FlagForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     tenant = StringField("Tenant slug", validators=[DataRequired(), Length(max=30)])
-    value = SelectField("Value", choices=[("on", "On"), ("off", "Off")])
+    value = SelectField("Value", choices=[SelectChoice("on", "On"), SelectChoice("off", "Off")])
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
     expires_in_days = IntegerField("Expires in (days)", validators=[Optional(), NumberRange(1, 365)],
                                    description="Empty = never")

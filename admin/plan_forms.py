@@ -6,19 +6,21 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from services.plans import CURRENCIES, PlanInput
 from services.tenants import LOCALES
 from web.formatting import format_money, parse_money
 
-FEATURE_CHOICES = [("", "Not set (rollout / default)"), ("on", "On"), ("off", "Off")]
+FEATURE_CHOICES = [SelectChoice("", "Not set (rollout / default)"), SelectChoice("on", "On"),
+                   SelectChoice("off", "Off")]
 
 
 class PlanFormBase(FlaskForm):
     slug = StringField("Slug", validators=[Length(max=40)], description="Lowercase letters, digits, hyphens. Cannot change later.")
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
+    currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])
     price_monthly = StringField("Monthly price", validators=[DataRequired(), Length(max=30)])
     price_yearly = StringField("Yearly price", validators=[DataRequired(), Length(max=30)])
     max_orders_per_month = IntegerField("Orders a month", validators=[Optional(), NumberRange(1, 10**9)], description="Empty = unlimited")
