@@ -83,5 +83,6 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from tenancy.cli import register_cli
+    from tenancy.cli import clean_cli_errors, register_cli
     register_cli(app)
+    clean_cli_errors(app.cli)

@@ -274,3 +274,30 @@ def print_sign_in(password: str, base: str = "") -> None:
     click.echo(f"  vendor console  {base}/admin/login        admin@tenantry.test")
     for slug in ("acme", "globex", "initech"):
         click.echo(f"  {slug:<14}  {base + '/t/' + slug + '/login':<38} owner@{slug}.test, staff@{slug}.test")
+
+
+def clean_cli_errors(group: click.Group) -> None:
+    """Every command answers an unsafe database role or an unreachable database with its message
+    and exit status 1, not a traceback (the message is what the operator needs)."""
+    import functools
+
+    from sqlalchemy.exc import OperationalError
+
+    from tenancy.errors import UnsafeDatabaseRole
+
+    def wrap(callback: Any) -> Any:
+        @functools.wraps(callback)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except UnsafeDatabaseRole as exc:
+                _fail(str(exc))
+            except OperationalError as exc:
+                _fail(f"cannot use the database: {str(exc.orig or exc).strip().splitlines()[0]}")
+        return run
+
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            clean_cli_errors(command)
+        elif command.callback is not None:
+            command.callback = wrap(command.callback)
