@@ -5,6 +5,7 @@ start-up with a `ConfigError` naming the variable, so a typo never becomes a sil
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -40,6 +41,7 @@ VARIABLES = (
     Variable("SESSION_MAX_HOURS", "sign out this long after sign-in whatever happens (default 12)"),
     Variable("TENANT_ENGINE_CACHE", "database-mode tenant engines kept open per worker (default 4)"),
     Variable("TENANTRY_INSTANCE_PATH", "folder for the SQLite database, tenant files, dev secret (default ./instance)"),
+    Variable("TENANTRY_DNS_RESOLVER", "DNS server for custom-domain checks, ip or ip:port (default: the system resolver)"),
     Variable("PORT", "port for `make run` (default 5000)"),
     Variable("CHROMIUM_PATH", "browser tests: Chromium binary (default /usr/bin/chromium)"),
 )
@@ -66,6 +68,28 @@ def _database_url(name: str, raw: str) -> str:
     if not (raw.startswith("sqlite:///") or raw.startswith("postgresql+psycopg://")):
         raise ConfigError(f"{name} must be a sqlite:/// or postgresql:// URL, got {raw!r}")
     return raw
+
+
+def _dns_resolver(env: Mapping[str, str]) -> tuple[str, int] | None:
+    """TENANTRY_DNS_RESOLVER as (ip, port): "10.0.0.2", "10.0.0.2:5353", "[2001:db8::1]:53"."""
+    raw = (env.get("TENANTRY_DNS_RESOLVER") or "").strip()
+    if not raw:
+        return None
+    host, port = raw, "53"
+    if raw.startswith("["):
+        host, bracket, rest = raw[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ("53" if bracket and not rest else "")
+    elif raw.count(":") == 1:
+        host, port = raw.split(":")
+    problem = f"TENANTRY_DNS_RESOLVER must be an IP address with an optional port (10.0.0.2:53), got {raw!r}"
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise ConfigError(problem) from None
+    if not 1 <= number <= 65535:
+        raise ConfigError(problem)
+    return host, number
 
 
 def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -> str:
@@ -116,6 +140,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "TENANT_SQLITE_DIR": str(instance_path / "tenants"),
         "TENANT_ENGINE_CACHE": _int(env, "TENANT_ENGINE_CACHE", 4, 1, 64),
         "REDIS_URL": redis_url,
+        "DNS_RESOLVER": _dns_resolver(env),
+        "DNS_TIMEOUT_SECONDS": 3.0,  # a custom-domain check gives up (with a message) after this
         "BCRYPT_ROUNDS": _int(env, "BCRYPT_ROUNDS", 4 if environment == "test" else 12, 4, 16),
         "SESSION_IDLE_SECONDS": 60 * _int(env, "SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
         "SESSION_MAX_SECONDS": 3600 * _int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 30),
@@ -129,6 +155,7 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "LOGIN_RATE_LIMIT": (10, 300),  # attempts per window (seconds), per account and per address
+        "CSV_EXPORT_BATCH": 500,  # rows per keyset query while a CSV export streams
         "TESTING": environment == "test",
     }
 

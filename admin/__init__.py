@@ -14,7 +14,7 @@ from web.auth import login_url_for, sign_in_required
 
 bp = Blueprint("admin", __name__, template_folder="../templates")
 
-PUBLIC_ENDPOINTS = {"admin.login", "admin.login_verify"}
+PUBLIC_ENDPOINTS = {"admin.login", "admin.login_verify", "admin.staff_set_password"}
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -54,3 +54,4 @@ def _permissions() -> dict[str, Any]:
 
 from admin import (account, audit, auth, dashboard, flags, plans, tenant_create,  # noqa: E402,F401
                    tenant_detail, tenants)  # noqa: E402,F401  (routes register on import)
+from admin import staff, tenant_domains  # noqa: E402,F401

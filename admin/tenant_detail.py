@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from admin import bp, requires
 from admin.forms import ActionForm, ChangePlanForm, ExtendTrialForm, SuspendForm
 from admin.tenant_create import provision_in_background
+from admin.tenant_domains import domain_card
 from extensions import db
 from models.control import Tenant
 from services import staff as perms
@@ -34,7 +35,7 @@ def _page(tenant: Tenant, status: int = 200, error: str | None = None, **forms: 
     change.plan.choices = [SelectChoice(p.slug, p.name) for p in plans]
     return render(DETAIL, status=status, t=tenant, error=error, steps=steps_of(tenant.id),
                   events=tenant_timeline(tenant.id), head_revision=head(TENANT),
-                  flags=evaluate_all(tenant),
+                  flags=evaluate_all(tenant), **domain_card(tenant, forms.get("domain_form")),
                   suspend_form=forms.get("suspend_form") or SuspendForm(), change_form=change,
                   trial_form=forms.get("trial_form") or ExtendTrialForm(), action_form=ActionForm())
 

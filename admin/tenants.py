@@ -8,7 +8,9 @@ from admin.forms import BulkForm
 from extensions import db
 from services import staff as perms
 from services.errors import ServiceError, ValidationFailed
-from services.tenant_queries import (HEALTH, ISOLATIONS, SORTS, STATUSES, list_tenants,
+from services.plans import CURRENCIES
+from services.tenant_queries import (CREATED_DAYS, HEALTH, ISOLATIONS, LIMITS, REVISIONS, SORTS,
+                                     STATUSES, SUBSCRIPTIONS, TRIAL_ENDING_DAYS, list_tenants,
                                      parse_tenant_query, plan_choices)
 from services.tenants import bulk_change_status, check_bulk, tenants_by_slugs
 from web.actors import request_actor
@@ -25,7 +27,9 @@ def tenants() -> Response:
     page = list_tenants(query, after=request.args.get("after"), before=request.args.get("before"))
     return render(LIST, "results", page=page, query=query, sorts=SORTS, statuses=STATUSES,
                   isolations=ISOLATIONS, health=HEALTH, plans=plan_choices(),
-                  bulk=BulkForm(back=request.full_path))
+                  subscriptions=SUBSCRIPTIONS, currencies=CURRENCIES, limits=LIMITS,
+                  revisions=REVISIONS, trial_ending_days=TRIAL_ENDING_DAYS,
+                  created_days=CREATED_DAYS, bulk=BulkForm(back=request.full_path))
 
 
 @bp.post("/tenants/bulk")

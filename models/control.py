@@ -1,6 +1,7 @@
 """Control-plane models: the vendor's view of its tenants. They live in the main database."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import enum
 import uuid
@@ -28,6 +29,28 @@ class TenantStatus(str, enum.Enum):
     SUSPENDED = "suspended"
     CHURNED = "churned"
     DELETED = "deleted"
+
+
+class SubscriptionStatus(str, enum.Enum):
+    """The billing side of a tenant, apart from its access status (a suspended tenant may still
+    have an active subscription). Nothing here charges anyone: the value is kept by the
+    lifecycle in `services.tenants`."""
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+
+
+BILLING_INTERVALS = ("month", "year")
+
+
+def add_billing_intervals(start: dt.datetime, interval: str, count: int = 1) -> dt.datetime:
+    """`start` moved `count` months (or years) on; the 31st becomes the month's last day."""
+    months = count * (12 if interval == "year" else 1)
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return start.replace(year=year, month=month, day=min(start.day, last_day))
 
 
 class Isolation(str, enum.Enum):
@@ -79,6 +102,10 @@ class Tenant(db.Model):
     locale: Mapped[str] = mapped_column(String(16), default="en_US")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     trial_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    billing_interval: Mapped[str] = mapped_column(String(8), default="month", server_default="month")
+    subscription_status: Mapped[str] = mapped_column(
+        String(12), default=SubscriptionStatus.TRIALING.value, server_default="trialing")
+    current_period_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Where the tenant's rows live: schema name (schema mode), database name or SQLite file
     # (database mode); db_host overrides the main server's host for database mode on PostgreSQL.
     db_name: Mapped[str | None] = mapped_column(String(120))
@@ -111,6 +138,20 @@ class Tenant(db.Model):
     @property
     def is_ready(self) -> bool:
         return self.status in (TenantStatus.TRIAL.value, TenantStatus.ACTIVE.value)
+
+    @property
+    def period_end(self) -> dt.datetime | None:
+        """When the current billing period ends. An active subscription renews (no billing system
+        here says otherwise), so its recorded end is rolled on by whole intervals past now."""
+        end = self.current_period_end
+        if end is None or self.subscription_status != SubscriptionStatus.ACTIVE.value:
+            return end
+        now, count = utcnow(), 0
+        rolled = end
+        while rolled <= now:
+            count += 1
+            rolled = add_billing_intervals(end, self.billing_interval, count)
+        return rolled
 
 
 class CustomDomain(db.Model):

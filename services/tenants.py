@@ -1,5 +1,9 @@
 """Tenant lifecycle from the vendor's side: create (reserve), suspend, resume.
 
+Each tenant also carries a subscription (status, billing interval, current period end), kept here
+by the same lifecycle: created trialing (period end = trial end) or active; a trial converts to
+active when the tenant resumes after its trial; churn cancels. No billing system sets past_due.
+
 Provisioning itself — creating storage, migrating, seeding, activating — is the resumable pipeline
 in `tenancy.provisioning`; `create_tenant` only reserves the slug and records the steps to do.
 """
@@ -14,7 +18,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from extensions import db
-from models.control import Isolation, Plan, ProvisioningStep, Tenant, TenantStatus, utcnow
+from models.control import (Isolation, Plan, ProvisioningStep, SubscriptionStatus, Tenant,
+                            TenantStatus, add_billing_intervals, utcnow)
 from services import audit
 from services.errors import NotFound, ServiceError, ValidationFailed
 from services.tokens import new_token
@@ -99,11 +104,16 @@ def create_tenant(*, slug: str, name: str, plan: Plan, isolation: str, owner_ema
 
     default_locale, default_tz = LOCALES[currency]
     raw_token, token_hash = new_token()
+    now = utcnow()
+    trial_ends_at = now + dt.timedelta(days=trial_days) if trial_days else None
     tenant = Tenant(slug=slug, name=name, plan=plan, isolation=isolation, owner_email=owner_email,
                     status=TenantStatus.PROVISIONING.value, currency=currency,
                     locale=locale or default_locale, timezone=timezone or default_tz,
-                    owner_invite_hash=token_hash,
-                    trial_ends_at=utcnow() + dt.timedelta(days=trial_days) if trial_days else None)
+                    owner_invite_hash=token_hash, trial_ends_at=trial_ends_at, billing_interval="month")
+    if trial_ends_at:
+        tenant.subscription_status, tenant.current_period_end = SubscriptionStatus.TRIALING.value, trial_ends_at
+    else:
+        _start_paid_period(tenant, now)
     if isolation == Isolation.SCHEMA.value:
         tenant.db_name = schema_name(slug)
     elif isolation == Isolation.DATABASE.value:
@@ -121,6 +131,11 @@ def create_tenant(*, slug: str, name: str, plan: Plan, isolation: str, owner_ema
 
 def _snapshot(tenant: Tenant) -> dict[str, Any]:
     return {"status": tenant.status, "reason": tenant.status_reason}
+
+
+def _start_paid_period(tenant: Tenant, now: dt.datetime) -> None:
+    tenant.subscription_status = SubscriptionStatus.ACTIVE.value
+    tenant.current_period_end = add_billing_intervals(now, tenant.billing_interval or "month")
 
 
 def suspend_tenant(tenant: Tenant, reason: str, actor: audit.Actor) -> None:
@@ -142,11 +157,17 @@ def resume_tenant(tenant: Tenant, actor: audit.Actor) -> None:
     if tenant.status != TenantStatus.SUSPENDED.value:
         raise ServiceError(f"Only suspended tenants can be resumed (this one is {tenant.status}).")
     before = _snapshot(tenant)
-    in_trial = tenant.trial_ends_at is not None and tenant.trial_ends_at > utcnow()
+    now = utcnow()
+    in_trial = tenant.trial_ends_at is not None and tenant.trial_ends_at > now
     tenant.status = TenantStatus.TRIAL.value if in_trial else TenantStatus.ACTIVE.value
     tenant.status_reason = None
+    after = _snapshot(tenant)
+    if not in_trial and tenant.subscription_status == SubscriptionStatus.TRIALING.value:
+        # Staff let a tenant back in after its trial: the trial has converted to a paid plan.
+        _start_paid_period(tenant, now)
+        before["subscription"], after["subscription"] = SubscriptionStatus.TRIALING.value, tenant.subscription_status
     audit.record("tenant.resume", actor, tenant_id=tenant.id, target_type="tenant",
-                 target_id=tenant.id, target_label=tenant.slug, before=before, after=_snapshot(tenant))
+                 target_id=tenant.id, target_label=tenant.slug, before=before, after=after)
 
 
 def tenant_counts_by_status() -> dict[str, int]:
@@ -195,6 +216,8 @@ def extend_trial(tenant: Tenant, days: int, actor: audit.Actor) -> None:
     before = {"trial_ends_at": tenant.trial_ends_at, "status": tenant.status}
     start = max(tenant.trial_ends_at or utcnow(), utcnow())
     tenant.trial_ends_at = start + dt.timedelta(days=days)
+    if tenant.subscription_status == SubscriptionStatus.TRIALING.value:
+        tenant.current_period_end = tenant.trial_ends_at
     audit.record("tenant.extend_trial", actor, tenant_id=tenant.id, target_type="tenant",
                  target_id=tenant.id, target_label=tenant.slug, before=before,
                  after={"trial_ends_at": tenant.trial_ends_at, "status": tenant.status, "days": days})
@@ -205,11 +228,15 @@ def mark_churned(tenant: Tenant, actor: audit.Actor) -> None:
                              TenantStatus.SUSPENDED.value):
         raise ServiceError(f"Only active, trial or suspended tenants can churn "
                            f"(this one is {tenant.status.replace('_', ' ')}).")
-    before = _snapshot(tenant)
+    before = {**_snapshot(tenant), "subscription": tenant.subscription_status}
     tenant.status = TenantStatus.CHURNED.value
     tenant.status_reason = "churned"
+    # The tenant loses access at once, so its subscription ends now, not at the period's end.
+    tenant.subscription_status = SubscriptionStatus.CANCELLED.value
+    tenant.current_period_end = utcnow()
     audit.record("tenant.churn", actor, tenant_id=tenant.id, target_type="tenant",
-                 target_id=tenant.id, target_label=tenant.slug, before=before, after=_snapshot(tenant))
+                 target_id=tenant.id, target_label=tenant.slug, before=before,
+                 after={**_snapshot(tenant), "subscription": tenant.subscription_status})
 
 
 def prepare_retry(tenant: Tenant, actor: audit.Actor) -> None:

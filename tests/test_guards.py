@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 import pytest
 
-PUBLIC = {"static", "home.index", "home.healthz", "admin.login", "portal.login", "portal.set_password"}
+PUBLIC = {"static", "home.index", "home.healthz", "admin.login", "portal.login", "portal.set_password",
+          "admin.staff_set_password"}
 
 
 def _routes(app: Any, prefix: str) -> Iterator[tuple[str, str, str]]:

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from extensions import db
-from models.control import AuditEvent, Tenant
-from tests.factories import make_staff, staff_sign_in
+from models.control import AuditEvent, Plan, Tenant
+from tests.factories import make_plan, make_staff, staff_sign_in
 
 HX = {"HX-Request": "true"}
 ROLES = ("owner", "admin", "support", "viewer")
@@ -21,6 +21,21 @@ def sign_in_as(client: Any, role: str = "owner") -> str:
     make_staff(email, role)
     staff_sign_in(client, email)
     return email
+
+
+def reserve_tenant(slug: str, plan: Plan | None = None, **columns: Any) -> Tenant:
+    """A tenant row in the state a test needs, without provisioning its storage (cheap): active,
+    at the head revision, on a monthly subscription, unless `columns` say otherwise."""
+    from services import audit
+    from services.tenants import create_tenant
+    from tenancy.migrations import TENANT, head
+    tenant, _ = create_tenant(slug=slug, name=slug.title(), plan=plan or make_plan(), isolation="shared",
+                              owner_email=f"owner@{slug}.example.com", actor=audit.SYSTEM,
+                              backend=db.engine.dialect.name, main_url=str(db.engine.url), trial_days=0)
+    for name, value in {"status": "active", "schema_revision": head(TENANT), **columns}.items():
+        setattr(tenant, name, value)
+    db.session.commit()
+    return tenant
 
 
 def tenant_row(slug: str) -> Tenant | None:

@@ -9,7 +9,7 @@ from models.control import utcnow
 from services import audit
 from services.tenant_queries import TenantQuery, list_tenants
 from services.tenants import create_tenant
-from tests.admin.helpers import HX, actions_for, sign_in_as, tenant_row
+from tests.admin.helpers import HX, actions_for, reserve_tenant, sign_in_as, tenant_row
 from tests.factories import make_plan, make_tenant
 from tests.querycount import count_queries
 
@@ -172,3 +172,27 @@ def test_bulk_resume_with_htmx_and_refusals(client, backend) -> None:
     assert b"Say why" in client.get("/admin/tenants").data
     nothing = client.post("/admin/tenants/bulk", data={"action": "resume", "confirmed": "1"})
     assert nothing.status_code == 303 and b"Tick at least one" in client.get("/admin/tenants").data
+
+
+def test_the_dashboards_filters_are_controls_on_the_list_and_refuse_bad_values(client, backend) -> None:
+    reserve_tenant("soon", status="trial", subscription_status="trialing",
+                   trial_ends_at=utcnow() + dt.timedelta(days=2))
+    reserve_tenant("later", status="trial", subscription_status="trialing",
+                   trial_ends_at=utcnow() + dt.timedelta(days=40))
+    sign_in_as(client, "viewer")
+    plain = client.get("/admin/tenants").data.decode()
+    assert "<details class=\"filters-more\">" in plain  # folded while none of its filters is set
+    for name in ("subscription", "billed_in", "trial_ending", "limit", "revision", "created"):
+        assert f'name="{name}"' in plain, name
+    page = client.get("/admin/tenants?trial_ending=3&subscription=trialing")
+    html = page.data.decode()
+    assert "<details class=\"filters-more\" open>" in html
+    assert '<option value="3" selected>Within 3 days</option>' in html  # a value from the URL is kept
+    assert '<option value="trialing" selected>' in html
+    assert slugs_in(page.data) == ["soon"]
+    for bad in ("trial_ending=abc", "trial_ending=0", "trial_ending=91", "trial_ending=%C2%B2",
+                "trial_ending=-1", "created=9999", "limit=all", "revision=ahead", "billed_in=EUR",
+                "subscription=free"):
+        response = client.get(f"/admin/tenants?{bad}")
+        assert response.status_code == 422, bad
+        assert b"Choose one of" in response.data or b"number of days from 1 to" in response.data, bad

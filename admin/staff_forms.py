@@ -1,0 +1,34 @@
+"""Forms of the staff pages and the invited member's set-password page."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+ROLE_CHOICES = [
+    SelectChoice("viewer", "Viewer — read only"),
+    SelectChoice("support", "Support — read, suspend, extend trials"),
+    SelectChoice("admin", "Admin — all but staff"),
+    SelectChoice("owner", "Owner — everything, staff too"),
+]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter their email address."), Length(max=254)],
+                       render_kw={"autocomplete": "off", "autofocus": True})
+    name = StringField("Name", validators=[Length(max=120)], render_kw={"autocomplete": "off"},
+                       description="Optional; shown in the staff list.")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer", validate_choice=True)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True)
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
+                             description="At least 8 characters.",
+                             render_kw={"autocomplete": "new-password", "autofocus": True})
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
