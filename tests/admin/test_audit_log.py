@@ -4,6 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import psycopg
+import pytest
+
 from extensions import db
 from models.control import AuditEvent
 from services import audit
@@ -96,3 +99,18 @@ def test_every_console_action_writes_one_audit_row(client, backend) -> None:
     actions = [a for (a,) in db.session.query(AuditEvent.action).order_by(AuditEvent.at).all()]
     assert actions[before:] == ["tenant.suspend", "tenant.resume", "tenant.change_plan",
                                 "tenant.extend_trial", "tenant.reissue_owner_link", "tenant.churn"]
+
+
+@pytest.mark.postgres_only
+def test_the_database_refuses_to_change_or_empty_the_audit_trail(app, backend, pg_server) -> None:
+    """On PostgreSQL the application role cannot UPDATE, DELETE or TRUNCATE audit rows."""
+    audit.record("tenant.suspend", audit.Actor("system", None, "test"), target_label="acme",
+                 after={"reason": "x"})
+    db.session.commit()
+    url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    for statement in ("UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_events",
+                      "TRUNCATE audit_events"):
+        with psycopg.connect(url) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement)
+    assert db.session.query(AuditEvent).filter_by(action="tenant.suspend").count() == 1
