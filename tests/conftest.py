@@ -122,7 +122,10 @@ def _pg_reset() -> None:
         tables = [r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename NOT IN ('alembic_version', 'tenant_alembic_version')")]
+        # The audit table refuses TRUNCATE by trigger; a superuser in replica mode skips triggers.
+        conn.execute("SET session_replication_role = replica")
         conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        conn.execute("SET session_replication_role = DEFAULT")
         # Put back the reference rows the migrations seed, as a fresh database would have them.
         for key, description in _migration_seed_flags():
             conn.execute("INSERT INTO feature_flags (key, description, \"default\", rollout_percent, "
@@ -200,9 +203,12 @@ class FreshContextClient(FlaskClient):
 
     Tests keep an app context pushed to use the database directly; Flask would reuse that context
     for requests, sharing `g` (and the signed-in user cached on it) between requests.
+    A streamed body (stream_with_context) is read inside that same Context, as a server reads it
+    in the request's thread: `buffered=True` unless a test asks otherwise.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
