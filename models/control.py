@@ -106,6 +106,8 @@ class Tenant(db.Model):
     subscription_status: Mapped[str] = mapped_column(
         String(12), default=SubscriptionStatus.TRIALING.value, server_default="trialing")
     current_period_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Bumped when the tenant is suspended or churned: every session of its users ends (web/auth).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Where the tenant's rows live: schema name (schema mode), database name or SQLite file
     # (database mode); db_host overrides the main server's host for database mode on PostgreSQL.
     db_name: Mapped[str | None] = mapped_column(String(120))

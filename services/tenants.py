@@ -149,6 +149,7 @@ def suspend_tenant(tenant: Tenant, reason: str, actor: audit.Actor) -> None:
     before = _snapshot(tenant)
     tenant.status = TenantStatus.SUSPENDED.value
     tenant.status_reason = reason
+    tenant.session_version = (tenant.session_version or 1) + 1  # its users sign in again after resume
     audit.record("tenant.suspend", actor, tenant_id=tenant.id, target_type="tenant",
                  target_id=tenant.id, target_label=tenant.slug, before=before, after=_snapshot(tenant))
 
@@ -231,6 +232,7 @@ def mark_churned(tenant: Tenant, actor: audit.Actor) -> None:
     before = {**_snapshot(tenant), "subscription": tenant.subscription_status}
     tenant.status = TenantStatus.CHURNED.value
     tenant.status_reason = "churned"
+    tenant.session_version = (tenant.session_version or 1) + 1
     # The tenant loses access at once, so its subscription ends now, not at the period's end.
     tenant.subscription_status = SubscriptionStatus.CANCELLED.value
     tenant.current_period_end = utcnow()

@@ -37,7 +37,7 @@ def login() -> Response:
         ratelimit.record_failure(keys)
         form.form_errors.append("That email and password do not match an account here.")
         return render(template, form=form, status=422)
-    sign_in(tenant_key(g.tenant.id), user)
+    sign_in(tenant_key(g.tenant.id), user, g.tenant.session_version)
     user.last_login_at = utcnow()
     tenant_db().commit()
     g.tenant.last_active_at = utcnow()
@@ -71,6 +71,6 @@ def set_password(token: str) -> Response:
             audit.record("tenant_user.set_password", _actor(user), tenant_id=g.tenant.id,
                          target_type="tenant_user", target_id=user.id, target_label=user.email)
             db.session.commit()
-            sign_in(tenant_key(g.tenant.id), user)
+            sign_in(tenant_key(g.tenant.id), user, g.tenant.session_version)
             return redirect(url_for("portal.home"), 303)  # type: ignore[return-value]
     return render(template, form=form, user=user, status=422 if form.errors else 200)

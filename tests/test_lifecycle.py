@@ -23,7 +23,12 @@ def test_suspend_shows_the_reason_on_the_next_request_and_resume_restores(client
 
     result = runner.invoke(args=["tenants", "resume", people.a.slug])
     assert result.exit_code == 0, result.output
-    assert client.get(f"/t/{people.a.slug}/").status_code == 200  # alice's session survived
+    # Suspension ended alice's session (DESIGN §7): she signs in again; charlie at B stayed in.
+    page = client.get(f"/t/{people.a.slug}/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert client.get(f"/t/{people.b.slug}/").status_code == 200
+    people.alice.sign_in(client)
+    assert client.get(f"/t/{people.a.slug}/").status_code == 200
     actions = db.session.execute(select(AuditEvent.action).where(
         AuditEvent.tenant_id == people.a.id)).scalars().all()
     assert "tenant.suspend" in actions and "tenant.resume" in actions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 
 STAFF = "staff"
 
@@ -20,12 +20,14 @@ def tenant_key(tenant_id: Any) -> str:
     return f"tenant:{tenant_id}"
 
 
-def sign_in(key: str, user: Any) -> None:
-    """Start a new session for `user` under `key`; other audiences' sign-ins are kept."""
+def sign_in(key: str, user: Any, scope_version: int = 1) -> None:
+    """Start a new session for `user` under `key`; other audiences' sign-ins are kept.
+    `scope_version` is the tenant's session version: bumping it ends every session under it."""
     others = {k: v for k, v in (session.get("auth") or {}).items() if k != key}
     session.clear()  # new session: a fresh CSRF token, nothing carried over from before sign-in
     now = int(time.time())
-    others[key] = {"id": str(user.id), "v": user.auth_version, "at": now, "seen": now}
+    others[key] = {"id": str(user.id), "v": user.auth_version, "tv": scope_version, "at": now,
+                   "seen": now}
     session["auth"] = others
     session.permanent = True
 
@@ -38,10 +40,13 @@ def sign_out(key: str) -> None:
         session["auth"] = entries
 
 
-def signed_in_user(key: str, load: Callable[[str], Any]) -> Any:
+def signed_in_user(key: str, load: Callable[[str], Any], scope_version: int = 1) -> Any:
     """The user under `key` if the session entry is still valid, else None (and the entry goes)."""
     entry = (session.get("auth") or {}).get(key)
     if not entry:
+        return None
+    if entry.get("tv", 1) != scope_version:  # the tenant was suspended or closed since sign-in
+        _drop(key)
         return None
     now = int(time.time())
     cfg = current_app.config
@@ -95,7 +100,9 @@ def load_request_user(_request: Any) -> Any:
         def load_member(raw: str) -> Any:
             uid = _uuid(raw)
             return ctx.session.get(TenantUser, (ctx.tenant_id, uid)) if uid else None
-        return signed_in_user(tenant_key(ctx.tenant_id), load_member)
+        tenant = g.get("tenant")
+        version = tenant.session_version if tenant is not None and tenant.id == ctx.tenant_id else 0
+        return signed_in_user(tenant_key(ctx.tenant_id), load_member, version)
     return None
 
 
