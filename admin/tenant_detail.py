@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Response, flash, url_for
+from flask import Response, flash, session, url_for
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp, requires
 from admin.forms import ActionForm, ChangePlanForm, ExtendTrialForm, SuspendForm
-from admin.tenant_create import provision_in_background
+from admin.tenant_create import owner_link_key, provision_in_background
 from admin.tenant_domains import domain_card
 from extensions import db
 from models.control import Tenant
@@ -23,7 +23,7 @@ from tenancy.fleet import check_health
 from tenancy.migrations import TENANT, head
 from tenancy.provisioning import steps_of
 from web.actors import request_actor
-from web.rendering import htmx_redirect, render
+from web.rendering import htmx_redirect, render, wants_fragment
 
 
 DETAIL = "admin/tenants/detail.html"
@@ -35,7 +35,8 @@ def _page(tenant: Tenant, status: int = 200, error: str | None = None, **forms: 
     change.plan.choices = [SelectChoice(p.slug, p.name) for p in plans]
     return render(DETAIL, status=status, t=tenant, error=error, steps=steps_of(tenant.id),
                   events=tenant_timeline(tenant.id), head_revision=head(TENANT),
-                  flags=evaluate_all(tenant), **domain_card(tenant, forms.get("domain_form")),
+                  flags=evaluate_all(tenant),
+                  owner_link=None if wants_fragment() else session.pop(owner_link_key(tenant.id), None), **domain_card(tenant, forms.get("domain_form")),
                   suspend_form=forms.get("suspend_form") or SuspendForm(), change_form=change,
                   trial_form=forms.get("trial_form") or ExtendTrialForm(), action_form=ActionForm())
 
@@ -143,6 +144,8 @@ def tenant_retry(slug: str) -> Response:
 def tenant_reissue_link(slug: str) -> Response:
     def reissue(t: Tenant) -> str:
         raw = svc.reissue_owner_link(t, request_actor())
-        link = url_for("portal.set_password", tenant_slug=t.slug, token=raw, _external=True)
-        return f"New set-password link for {t.owner_email} (shown once, valid 7 days): {link}"
+        # Shown once, in a copyable box on the page (a flash would fade away with it).
+        session[owner_link_key(t.id)] = url_for("portal.set_password", tenant_slug=t.slug,
+                                                token=raw, _external=True)
+        return f"A new set-password link for {t.owner_email} is below; earlier links no longer work."
     return _act(slug, reissue, ActionForm())

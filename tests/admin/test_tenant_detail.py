@@ -1,6 +1,8 @@
 """The tenant page and its actions: each one audited, refusals explained, nothing over GET."""
 from __future__ import annotations
 
+import re
+
 from extensions import db
 from tests.admin.helpers import actions_for, last_event, sign_in_as, tenant_row
 from tests.factories import make_plan, make_tenant, make_user
@@ -40,8 +42,11 @@ def test_suspend_shows_the_suspended_page_with_the_reason_on_the_tenants_next_re
     assert event.before["status"] == "active" and event.after == {"status": "suspended", "reason": "Invoice 1042 unpaid"}
 
     assert client.post("/admin/tenants/acme/resume").status_code == 303
+    # The suspension ended alice's session; after the resume she signs in again and is back.
+    assert tenant_client.get("/t/acme/").status_code == 302
+    tenant_client.post("/t/acme/login", data={"email": "alice@example.com", "password": "correct horse battery"})
     assert tenant_client.get("/t/acme/").status_code == 200
-    assert actions_for(tenant.id)[-2:] == ["tenant.suspend", "tenant.resume"]
+    assert actions_for(tenant.id)[-3:] == ["tenant.suspend", "tenant.resume", "user.sign_in"]
 
 
 def test_suspend_without_a_reason_is_refused_and_writes_nothing(client, backend) -> None:
@@ -109,7 +114,8 @@ def test_reissued_owner_link_is_shown_once_and_works(client, backend) -> None:
     assert response.status_code == 303
     page = client.get("/admin/tenants/acme").data.decode()
     assert "/t/acme/set-password/" in page
-    link = page.split("/t/acme/set-password/")[1].split("<")[0].split(" ")[0]
+    assert 'id="owner-link-card"' in page  # in a copyable box, not a fading flash
+    link = re.split(r'[<" ]', page.split("/t/acme/set-password/")[1])[0]
     assert "/t/acme/set-password/" not in client.get("/admin/tenants/acme").data.decode()
     assert client.get(f"/t/acme/set-password/{link}").status_code == 200
     event = last_event("tenant.reissue_owner_link")
