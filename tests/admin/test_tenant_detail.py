@@ -46,7 +46,7 @@ def test_suspend_shows_the_suspended_page_with_the_reason_on_the_tenants_next_re
     assert tenant_client.get("/t/acme/").status_code == 302
     tenant_client.post("/t/acme/login", data={"email": "alice@example.com", "password": "correct horse battery"})
     assert tenant_client.get("/t/acme/").status_code == 200
-    assert actions_for(tenant.id)[-3:] == ["tenant.suspend", "tenant.resume", "user.sign_in"]
+    assert actions_for(tenant.id)[-3:] == ["tenant.suspend", "tenant.resume", "tenant_user.sign_in"]
 
 
 def test_suspend_without_a_reason_is_refused_and_writes_nothing(client, backend) -> None:
