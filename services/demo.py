@@ -44,6 +44,9 @@ class DemoTenant:
     products: tuple[tuple[str, int], ...]  # name, unit price in minor units
 
 
+# Spread over the console's 90-day sign-ups chart; each tenant's history starts when it signed up.
+SIGNED_UP_DAYS_AGO = {"acme": 88, "globex": 63, "initech": 37}
+
 TENANTS = [
     DemoTenant("acme", "Acme Coffee Roasters", "growth", "shared", "shared", "IDR",
                ("Budi Santoso", "Siti Rahayu", "Agus Wijaya", "Dewi Lestari", "Rudi Hartono",
@@ -92,13 +95,14 @@ def _fill_tenant(tenant: Tenant, spec: DemoTenant, password: str, rounds: int, r
             first = person.split()[0].lower()
             c = customers.create_customer(s, tenant, name=person, email=f"{first}{n}@example.{spec.slug}.test",
                                           phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}")
-            c.created_at = now - dt.timedelta(days=95 + n)
+            c.created_at = tenant.created_at + dt.timedelta(hours=n)
             people.append(c)
         s.flush()
         statuses = ["paid"] * 14 + ["pending"] * 3 + ["failed", "expired", "cancelled", "refunded"]
         count = 260 + rng.randint(0, 80)
         # Busier recently; created oldest first so order numbers follow the dates.
-        moments = sorted(now - dt.timedelta(days=90 * rng.random() ** 1.6, minutes=rng.randint(0, 600))
+        history_days = (now - tenant.created_at).days - 1
+        moments = sorted(now - dt.timedelta(days=history_days * rng.random() ** 1.6, minutes=rng.randint(0, 600))
                          for _ in range(count))
         for at in moments:
             at = min(at, now)
@@ -149,6 +153,7 @@ def seed_demo(*, password: str, rounds: int, backend: str, main_url: str,
         if not result.ok:
             raise RuntimeError(f"provisioning {spec.slug} failed at {result.failed_step}: {result.error}")
         tenant = db.session.get(Tenant, tenant.id)
+        tenant.created_at = utcnow() - dt.timedelta(days=SIGNED_UP_DAYS_AGO[spec.slug])
         _fill_tenant(tenant, spec, password, rounds, rng)
         db.session.commit()
         created.append(f"tenant {spec.slug}")
