@@ -1,12 +1,13 @@
 """The form of the custom-domains card on a tenant's page."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from web.forms import WebForm
 
-class DomainForm(FlaskForm):
+
+class DomainForm(WebForm):
     # Length and format are checked by services.domains.normalise_domain, with its own messages.
     domain = StringField("Domain", validators=[DataRequired(message="Enter a domain name, such as shop.example.com.")],
                          description="A domain the tenant owns, such as shop.example.com. Point it (CNAME) "

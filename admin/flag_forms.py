@@ -1,13 +1,14 @@
 """Forms for feature flags."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from web.forms import WebForm
 
-class FlagForm(FlaskForm):
+
+class FlagForm(WebForm):
     key = StringField("Key", validators=[Length(max=64)], description="e.g. bulk_refunds. Cannot change later.")
     description = TextAreaField("What it gates", validators=[Length(max=500)])
     default = BooleanField("On by default")
@@ -16,7 +17,7 @@ class FlagForm(FlaskForm):
     archived = BooleanField("Archived — kill switch: off for everyone")
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(WebForm):
     tenant = StringField("Tenant slug", validators=[DataRequired(), Length(max=30)])
     value = SelectField("Value", choices=[SelectChoice("on", "On"), SelectChoice("off", "Off")])
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])

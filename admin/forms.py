@@ -1,14 +1,15 @@
 """WTForms classes of the vendor console."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from web.forms import WebForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(WebForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)],
@@ -16,7 +17,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class TenantForm(FlaskForm):
+class TenantForm(WebForm):
     """New tenant. Plan and isolation choices are set by the view (they depend on the data and the
     database backend); the slug's rules live in services.tenants.slug_problem."""
     slug = StringField("Address (slug)", validators=[DataRequired(message="Choose an address for the tenant.")],
@@ -35,27 +36,27 @@ class TenantForm(FlaskForm):
                               description="Leave empty for the plan's trial length.")
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(WebForm):
     reason = TextAreaField("Reason", validators=[DataRequired(message="Say why; the tenant will see it."),
                                                  Length(max=500)],
                            description="Shown to the tenant's users on every page.",
                            render_kw={"rows": 2})
 
 
-class ChangePlanForm(FlaskForm):
+class ChangePlanForm(WebForm):
     plan = SelectField("New plan", validate_choice=True)
 
 
-class ExtendTrialForm(FlaskForm):
+class ExtendTrialForm(WebForm):
     days = IntegerField("Days", default=14, validators=[DataRequired(message="Extend by 1 to 90 days."),
                                                         NumberRange(1, 90, message="Extend by 1 to 90 days.")])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(WebForm):
     """A button with only the CSRF token (resume, churn, retry, check now, re-issue link)."""
 
 
-class BulkForm(FlaskForm):
+class BulkForm(WebForm):
     action = SelectField("With the ticked tenants", choices=[SelectChoice("suspend", "Suspend"),
                                                                     SelectChoice("resume", "Resume")])
     reason = StringField("Reason (for suspend)", validators=[Optional(), Length(max=500)])
@@ -63,7 +64,7 @@ class BulkForm(FlaskForm):
     back = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(WebForm):
     """A 6-digit code from an authenticator app, or a recovery code."""
 
     code = StringField("Code", validators=[DataRequired(), Length(max=20)],

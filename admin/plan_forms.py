@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -12,12 +11,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from services.plans import CURRENCIES, PlanInput
 from services.tenants import LOCALES
 from web.formatting import format_money, parse_money
+from web.forms import WebForm
 
 FEATURE_CHOICES = [SelectChoice("", "Not set (rollout / default)"), SelectChoice("on", "On"),
                    SelectChoice("off", "Off")]
 
 
-class PlanFormBase(FlaskForm):
+class PlanFormBase(WebForm):
     slug = StringField("Slug", validators=[Length(max=40)], description="Lowercase letters, digits, hyphens. Cannot change later.")
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])

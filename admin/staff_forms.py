@@ -1,10 +1,11 @@
 """Forms of the staff pages and the invited member's set-password page."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from web.forms import WebForm
 
 ROLE_CHOICES = [
     SelectChoice("viewer", "Viewer — read only"),
@@ -14,7 +15,7 @@ ROLE_CHOICES = [
 ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(WebForm):
     email = EmailField("Email", validators=[DataRequired(message="Enter their email address."), Length(max=254)],
                        render_kw={"autocomplete": "off", "autofocus": True})
     name = StringField("Name", validators=[Length(max=120)], render_kw={"autocomplete": "off"},
@@ -22,11 +23,11 @@ class InviteForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, default="viewer", validate_choice=True)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(WebForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True)
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(WebForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
                              description="At least 8 characters.",
                              render_kw={"autocomplete": "new-password", "autofocus": True})
