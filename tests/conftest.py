@@ -124,6 +124,8 @@ def _pg_reset() -> None:
             "AND tablename NOT IN ('alembic_version', 'tenant_alembic_version')")]
         # The audit table refuses TRUNCATE by trigger; a superuser in replica mode skips triggers.
         conn.execute("SET session_replication_role = replica")
+        # A connection a failed test left in a transaction would make TRUNCATE wait for ever.
+        conn.execute("SET lock_timeout = '20s'")
         conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         conn.execute("SET session_replication_role = DEFAULT")
         # Put back the reference rows the migrations seed, as a fresh database would have them.
