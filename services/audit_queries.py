@@ -14,6 +14,7 @@ from extensions import db
 from models.control import AuditEvent, Tenant
 from services.errors import NotFound, ValidationFailed
 from services.paging import Page, keyset_page
+from services.text import parse_day
 
 PAGE_SIZE = 50
 MISSING = "—"
@@ -31,22 +32,13 @@ class AuditQuery:
         return {k: v for k, v in asdict(self).items() if v}
 
 
-def _date(raw: str, field: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed("Give dates as YYYY-MM-DD.", field) from None
-
-
 def parse_audit_query(args: Mapping[str, str]) -> AuditQuery:
     values = {k: re.sub(r"\s+", " ", args.get(k, "") or "").strip()
               for k in ("actor", "tenant", "action", "date_from", "date_to")}
     for key, value in values.items():
         if len(value) > 100 or "\x00" in value:
             raise ValidationFailed(f"The {key.replace('_', ' ')} filter is too long.", key)
-    start, end = _date(values["date_from"], "date_from"), _date(values["date_to"], "date_to")
+    start, end = parse_day(values["date_from"], "date_from"), parse_day(values["date_to"], "date_to")
     if start and end and start > end:
         raise ValidationFailed("The start date is after the end date.", "date_from")
     return AuditQuery(**values)
@@ -64,7 +56,7 @@ def list_events(query: AuditQuery, *, after: str | None = None, before: str | No
         stmt = stmt.where(AuditEvent.action.startswith(query.action, autoescape=True))
     elif query.action:
         stmt = stmt.where(AuditEvent.action == query.action)
-    start, end = _date(query.date_from, "date_from"), _date(query.date_to, "date_to")
+    start, end = parse_day(query.date_from, "date_from"), parse_day(query.date_to, "date_to")
     if start:
         stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(start, dt.time(), dt.timezone.utc))
     if end:

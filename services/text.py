@@ -1,6 +1,7 @@
 """Rules for free text people type (names, notes, searches), shared by the services."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Iterable
 
@@ -35,3 +36,24 @@ def one_of(raw: str | None, allowed: Iterable[str], default: str, field: str, wh
     if value not in allowed:
         raise ValidationFailed(f"Unknown {what}. Choose one of: {', '.join(allowed)}.", field)
     return value
+
+
+# Dates typed into filters: a day's bounds are shifted by time zones and "the day after" is taken
+# for inclusive ranges, so the far ends of the calendar (0001-01-01, 9999-12-31) would overflow.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
+
+
+def parse_day(raw: str | None, field: str) -> dt.date | None:
+    """A YYYY-MM-DD date from a form or query string; None when blank."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("Enter the date as YYYY-MM-DD, for example 2026-11-23.", field) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(f"Enter a date between {FIRST_DAY} and {LAST_DAY}.", field)
+    return day

@@ -3,7 +3,8 @@
 Targets are the shared tables in the main database (one target for every shared tenant), each
 schema and each database. Each target migrates in its own transaction and its revision is recorded
 in the control plane as soon as it is done, so an interrupted run resumes where it stopped, and a
-target already at head is only read (one query), never written.
+target already at head is only read, never written: the schemas of the whole fleet in one read
+(`schema_revisions`), the shared tables and each database with one connection each.
 """
 from __future__ import annotations
 
@@ -86,6 +87,30 @@ def migrate_target(outcome: MigrationOutcome, url: str, schema: str | None, targ
     return outcome
 
 
+def schema_revisions(engine: Engine, schemas: list[str], chunk: int = 500) -> dict[str, str]:
+    """The tenant revision of each schema that has exactly one, read for the whole fleet at once:
+    one catalog query, then one UNION ALL over the version tables per `chunk` schemas — instead
+    of a connection and two queries per schema (what checking a 1,000-schema fleet cost)."""
+    if not schemas or engine.dialect.name != "postgresql":
+        return {}
+    found: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        present = list(conn.execute(text(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = :table AND c.relkind = 'r' AND n.nspname = ANY(:schemas)"),
+            {"table": TENANT.version_table, "schemas": list(schemas)}).scalars())
+        quote = conn.dialect.identifier_preparer.quote
+        for start in range(0, len(present), chunk):
+            part = present[start:start + chunk]
+            sql = " UNION ALL ".join(
+                f"SELECT CAST(:s{i} AS text) AS schema, version_num FROM {quote(name)}.{quote(TENANT.version_table)}"
+                for i, name in enumerate(part))
+            for schema, version in conn.execute(text(sql), {f"s{i}": name for i, name in enumerate(part)}):
+                found.setdefault(schema, []).append(version)
+        conn.rollback()
+    return {schema: versions[0] for schema, versions in found.items() if len(versions) == 1}
+
+
 def migrate_fleet(storage: Storage, slugs: list[str] | None = None, parallel: int = 4,
                   dry_run: bool = False,
                   on_progress: Callable[[int, int, MigrationOutcome], None] | None = None,
@@ -104,27 +129,42 @@ def migrate_fleet(storage: Storage, slugs: list[str] | None = None, parallel: in
     shared, own = _targets(tenants)
     target_rev = head(TENANT)
     main_url = storage.main_engine.url.render_as_string(hide_password=False)
+    recorded = {t.id: t.schema_revision for t in tenants}
+    # Schemas already at head are known from one read of the whole fleet; only the others (and
+    # the shared tables, and each database) are visited one by one.
+    at_head = {schema for schema, rev in schema_revisions(
+        storage.main_engine, [t.schema for t in own if t.schema]).items() if rev == target_rev}
 
+    known: list[MigrationOutcome] = []
     work: list[tuple[MigrationOutcome, str, str | None]] = []
     if shared or not slugs:
         work.append((MigrationOutcome(SHARED, [t.id for t in shared]), main_url, None))
     for target in own:
+        if target.schema in at_head:
+            known.append(MigrationOutcome(target.slug, [target.tenant_id], target_rev, target_rev, "at_head"))
+            continue
         url = main_url if target.isolation == "schema" else \
             storage.engines.url_for(target).render_as_string(hide_password=False)
         work.append((MigrationOutcome(target.slug, [target.tenant_id]), url, target.schema))
+    total = len(known) + len(work)
 
-    def record(done: int, outcome: MigrationOutcome) -> None:
+    def record(done: int, outcome: MigrationOutcome, commit: bool = True) -> None:
         results.append(outcome)
-        if outcome.after and not dry_run and outcome.tenant_ids:
-            db.session.execute(update(Tenant).where(Tenant.id.in_(outcome.tenant_ids))
+        stale = [i for i in outcome.tenant_ids if recorded.get(i) != outcome.after]
+        if outcome.after and not dry_run and stale:  # a revision already recorded is not rewritten
+            db.session.execute(update(Tenant).where(Tenant.id.in_(stale))
                                .values(schema_revision=outcome.after, migrated_at=utcnow()))
-            db.session.commit()
+            if commit:
+                db.session.commit()
         if on_progress:
-            on_progress(done, len(work), outcome)
+            on_progress(done, total, outcome)
 
     results: list[MigrationOutcome] = []
+    for done, outcome in enumerate(known, start=1):
+        record(done, outcome, commit=False)
+    db.session.commit()
     if parallel <= 1 or len(work) <= 1:
-        for done, (outcome, url, schema) in enumerate(work, start=1):
+        for done, (outcome, url, schema) in enumerate(work, start=len(known) + 1):
             record(done, migrate_target(outcome, url, schema, target_rev, dry_run))
         return results
     context = multiprocessing.get_context("fork")
@@ -132,7 +172,7 @@ def migrate_fleet(storage: Storage, slugs: list[str] | None = None, parallel: in
                              initializer=_forget_inherited_engines) as pool:
         futures = [pool.submit(migrate_target, outcome, url, schema, target_rev, dry_run)
                    for outcome, url, schema in work]
-        for done, future in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(as_completed(futures), start=len(known) + 1):
             record(done, future.result())
     return results
 
