@@ -5,12 +5,12 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.control import Tenant, utcnow
-from models.tenant import Customer
+from models.tenant import Counter, Customer, Order
 from services import rollup
 from services.errors import LimitReached, NotFound, ValidationFailed
 from services.text import refuse_control_characters
@@ -60,10 +60,18 @@ def _email_taken(session: Session, email: str | None, exclude: uuid.UUID | None 
     return session.execute(stmt).first() is not None
 
 
+def _serialise_limit_checks(session: Session) -> None:
+    """Hold the tenant's counter-row lock until commit, as order creates do (services.orders):
+    concurrent creates then count one after another, so 20 at once cannot pass the limit together."""
+    session.execute(select(Counter.value).where(Counter.name == "order").with_for_update())
+
+
 def create_customer(session: Session, tenant: Tenant, *, name: str, email: str | None = None,
                     phone: str | None = None) -> Customer:
     fields = clean_customer_fields(name, email, phone)
     limit = tenant.plan.max_customers
+    if limit is not None:
+        _serialise_limit_checks(session)
     if limit is not None and count_customers(session) >= limit:
         raise LimitReached(f"Your plan allows {limit} customers; upgrade to add more.")
     if _email_taken(session, fields["email"]):
@@ -82,12 +90,26 @@ def create_customer(session: Session, tenant: Tenant, *, name: str, email: str |
 
 def update_customer(session: Session, customer: Customer, *, name: str, email: str | None,
                     phone: str | None) -> dict[str, Any]:
-    """Returns the before-values of what changed (for the audit trail)."""
+    """Returns the before-values of what changed (for the audit trail).
+
+    Orders copy their customer's name and email (so the list and its search need no join); a
+    change here is copied onto every order of the customer, so the list, the order page and the
+    search all show the customer as they are now, as Shopify does. The orders' updated_at stays:
+    the orders themselves did not change."""
     fields = clean_customer_fields(name, email, phone)
     if _email_taken(session, fields["email"], exclude=customer.id):
         raise ValidationFailed("A customer with this email already exists.", "email")
     before = {k: getattr(customer, k) for k, v in fields.items() if getattr(customer, k) != v}
     for key, value in fields.items():
         setattr(customer, key, value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent edit took the email between check and update
+        session.rollback()
+        raise ValidationFailed("A customer with this email already exists.", "email") from None
+    if "name" in before or "email" in before:
+        session.execute(update(Order).where(Order.customer_id == customer.id)
+                        .values(customer_name=customer.name, customer_email=customer.email or "",
+                                updated_at=Order.updated_at)
+                        .execution_options(synchronize_session=False))
     return before

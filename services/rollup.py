@@ -42,6 +42,9 @@ def bump(session: Session, tenant_id: uuid.UUID, day: dt.date, slices: list[tupl
 
 
 def orders_in_month(session: Session, today: dt.date) -> int:
+    """Orders created in the (local) month of `today`: only that month, so an order dated in an
+    earlier month is not refused because of later months' orders."""
     first = today.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
     return int(session.execute(select(func.coalesce(func.sum(DailyStat.orders), 0)).where(
-        DailyStat.dim == "all", DailyStat.day >= first)).scalar_one())
+        DailyStat.dim == "all", DailyStat.day >= first, DailyStat.day < after)).scalar_one())

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
@@ -22,9 +23,11 @@ from models.control import (Isolation, Plan, ProvisioningStep, SubscriptionStatu
                             TenantStatus, add_billing_intervals, utcnow)
 from services import audit
 from services.errors import NotFound, ServiceError, ValidationFailed
+from services.text import refuse_control_characters
 from services.tokens import new_token
 from tenancy.resolver import RESERVED_SLUGS, SLUG_RE
 from tenancy.storage import database_name, schema_name
+from web.formatting import valid_locale
 
 PROVISIONING_STEPS = ("reserve", "create_storage", "migrate", "seed_defaults", "create_owner",
                       "activate")
@@ -316,3 +319,50 @@ def bulk_change_status(tenants: list[Tenant], action: str, reason: str,
         except ServiceError as exc:
             outcome.skipped.append(f"{tenant.slug}: {exc.message}")
     return outcome
+
+
+# --- a tenant's own settings (the back-office's settings page) --------------------------------------
+
+SETTINGS_LOCALES = ("en_US", "en_GB", "en_AU", "en_CA", "en_SG", "en_MY", "en_PH", "id_ID", "ms_MY",
+                    "zh_Hans_SG", "th_TH", "vi_VN")
+_REGIONS = re.compile(r"(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_/-]+")
+
+
+def locale_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """(code, "English (United States)") for the settings form; a tenant's current locale is kept
+    in the list even when it is not one of ours (set by the console or the CLI)."""
+    codes = list(SETTINGS_LOCALES)
+    if current and current not in codes and valid_locale(current):
+        codes.append(current)
+    return sorted(((c, Locale.parse(c).get_display_name("en") or c) for c in codes), key=lambda x: x[1])
+
+
+def timezone_choices() -> list[str]:
+    """Every region/city zone of the IANA database, and UTC (no "Etc/GMT+7" and other aliases)."""
+    from zoneinfo import available_timezones
+    return ["UTC", *sorted(z for z in available_timezones() if _REGIONS.fullmatch(z))]
+
+
+def update_settings(tenant: Tenant, *, name: str, locale: str, timezone: str,
+                    actor: audit.Actor) -> dict[str, Any]:
+    """Change the business name, the language and number format, and the time zone; returns what
+    they were (empty when nothing changed). The currency is not here: every stored amount is in it."""
+    refuse_control_characters(name, "name", "name")
+    name = re.sub(r"\s+", " ", name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed("Give the business a name of 1 to 120 characters.", "name")
+    if locale not in dict(locale_choices(tenant.locale)):
+        raise ValidationFailed("Choose a language and format from the list.", "locale")
+    if timezone != tenant.timezone and timezone not in timezone_choices():
+        raise ValidationFailed("Choose a time zone from the list.", "timezone")
+    after = {"name": name, "locale": locale, "timezone": timezone}
+    before = {key: getattr(tenant, key) for key in after}
+    changed = {key for key in after if after[key] != before[key]}
+    if not changed:
+        return {}
+    for key in changed:
+        setattr(tenant, key, after[key])
+    audit.record("tenant.settings", actor, tenant_id=tenant.id, target_type="tenant",
+                 target_id=tenant.id, target_label=tenant.slug,
+                 before={k: before[k] for k in sorted(changed)}, after={k: after[k] for k in sorted(changed)})
+    return {k: before[k] for k in changed}

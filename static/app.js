@@ -15,6 +15,17 @@
   document.addEventListener("htmx:configRequest", function (evt) {
     var token = csrfToken();
     if (token) evt.detail.headers["X-CSRFToken"] = token;
+    // A filter form's empty fields only add noise to the address htmx pushes
+    // (?q=budi&status=&method=…): drop the names whose every value is empty. The server reads a
+    // missing parameter as an empty one, so the shorter URL renders the same page.
+    var data = evt.detail.formData;
+    if (evt.detail.verb === "get" && data && data.keys) {
+      var empty = [];
+      Array.from(data.keys()).forEach(function (key) {
+        if (empty.indexOf(key) < 0 && data.getAll(key).every(function (v) { return v === ""; })) empty.push(key);
+      });
+      empty.forEach(function (key) { data.delete(key); });
+    }
   });
 
   // (b) [data-copy="element-id"] copies that element's text and says "Copied".
@@ -128,6 +139,28 @@
     } catch (e) { /* keep the generic message */ }
     showFlash("error", message, title);
   });
+  // (e) Loading: while a request a person started is in flight, <html> carries .htmx-busy (the
+  //     stylesheet shows a bar under the top bar, only if it lasts) and the region being replaced
+  //     says aria-busy. Background polls (hx-trigger="every …") do not count: nobody is waiting.
+  var inFlight = 0;
+  function isPoll(elt) {
+    return /(^|,)\s*every\s/.test((elt && elt.getAttribute && elt.getAttribute("hx-trigger")) || "");
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (isPoll(evt.detail.elt)) return;
+    inFlight += 1;
+    document.documentElement.classList.add("htmx-busy");
+    var target = evt.detail.target;
+    if (target && target.setAttribute) target.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (isPoll(evt.detail.elt)) return;
+    inFlight = Math.max(0, inFlight - 1);
+    if (!inFlight) document.documentElement.classList.remove("htmx-busy");
+    var target = evt.detail.target;
+    if (target && target.removeAttribute) target.removeAttribute("aria-busy");
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showFlash("error", "Could not reach the server. Check your connection and try again.");
   });

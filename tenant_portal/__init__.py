@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g, request, url_for
 from flask_login import current_user
 
 from models.control import TenantStatus, utcnow
@@ -36,24 +36,25 @@ def add_slug(_endpoint: str, values: dict[str, Any]) -> None:
 
 def _status_refusal(tenant: Any) -> Response | None:
     status = tenant.status
+    home = url_for("portal.home")  # "Back to home": after a resume it leads straight back in
     if status == TenantStatus.SUSPENDED.value:
         reason = tenant.status_reason or "No reason was given."
         return error_response(403, f"This account is suspended. Reason: {reason} "
                                    "Contact your provider to restore access.",
-                              "Account suspended", error="tenant_suspended", home_url="#")
+                              "Account suspended", error="tenant_suspended", home_url=home)
     if status == TenantStatus.TRIAL.value and tenant.trial_ends_at and tenant.trial_ends_at <= utcnow():
         return error_response(403, "This account's trial has ended. Choose a plan with your "
                                    "provider to keep using it.", "Trial ended",
-                              error="trial_ended", home_url="#")
+                              error="trial_ended", home_url=home)
     if status in (TenantStatus.PROVISIONING.value, TenantStatus.PROVISIONING_FAILED.value):
         return error_response(503, "This account is being set up. Try again in a moment.",
-                              "Not ready yet", error="tenant_not_ready", home_url="#")
+                              "Not ready yet", error="tenant_not_ready", home_url=home)
     if status == TenantStatus.CHURNED.value:
         return error_response(403, "This account has been closed.", "Account closed",
-                              error="tenant_closed", home_url="#")
+                              error="tenant_closed", home_url=home)
     if status != TenantStatus.ACTIVE.value and status != TenantStatus.TRIAL.value:
         return error_response(404, "There is no account at this address.", "Not found",
-                              error="tenant_not_found", home_url="#")
+                              error="tenant_not_found")
     return None
 
 
@@ -63,7 +64,7 @@ def enter_tenant() -> Response | None:
     tenant = load_tenant(address)
     if tenant is None:
         return error_response(404, "There is no account at this address.", "Not found",
-                              error="tenant_not_found", home_url="#")
+                              error="tenant_not_found")
     refusal = _status_refusal(tenant)
     if refusal is not None:
         return refusal
@@ -85,4 +86,4 @@ def leave_tenant(_exc: BaseException | None) -> None:
         ctx.pop()
 
 
-from tenant_portal import auth, customers, home, orders  # noqa: E402,F401  (routes register on import)
+from tenant_portal import auth, customers, exports, home, orders, settings, stats, team  # noqa: E402,F401  (routes register on import)

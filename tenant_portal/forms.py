@@ -1,9 +1,9 @@
 """WTForms classes of the tenant back-office."""
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
-from flask_wtf import FlaskForm
 from wtforms import (DateField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField,
                      PasswordField, SearchField, SelectField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -13,10 +13,11 @@ from models.tenant import CHANNELS, PAYMENT_METHODS, PaymentStatus
 from services.customer_queries import SORTS as CUSTOMER_SORTS
 from services.order_queries import SORTS
 from services.orders import MAX_ITEMS, MAX_QUANTITY, LineInput
-from web.formatting import parse_money
+from web.formatting import code_label, parse_money
+from web.forms import WebForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(WebForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)],
@@ -24,7 +25,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(WebForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
                              description="At least 8 characters.",
                              render_kw={"autocomplete": "new-password", "autofocus": True})
@@ -35,7 +36,7 @@ class SetPasswordForm(FlaskForm):
 # --- orders ---------------------------------------------------------------------------------
 
 def _labelled(values: tuple[str, ...], blank: str | None = None) -> list[SelectChoice]:
-    choices = [SelectChoice(v, v.replace("_", " ").capitalize()) for v in values]
+    choices = [SelectChoice(v, code_label(v)) for v in values]
     return ([SelectChoice("", blank)] if blank is not None else []) + choices
 
 
@@ -56,9 +57,21 @@ class OrderFilterForm(Form):
     customer = HiddenField()
 
 
+class WholeNumberField(IntegerField):
+    """An integer typed as plain digits. int() alone would also read "1_000" and other scripts'
+    digits, which nobody means as a quantity."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = valuelist[0] if valuelist else None
+        if isinstance(raw, str) and raw.strip() and not re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
+
+
 class LineItemForm(Form):
     name = StringField("Item", validators=[Length(max=200)], render_kw={"maxlength": 200})
-    quantity = IntegerField("Qty", default=1,
+    quantity = WholeNumberField("Qty", default=1,
                             validators=[Optional(), NumberRange(1, MAX_QUANTITY, "Between 1 and %(max)s.")],
                             render_kw={"min": 1, "max": MAX_QUANTITY, "inputmode": "numeric"})
     unit_price = StringField("Unit price", validators=[Length(max=30)],
@@ -68,7 +81,7 @@ class LineItemForm(Form):
         return not (self.name.data or "").strip() and not (self.unit_price.data or "").strip()
 
 
-class OrderForm(FlaskForm):
+class OrderForm(WebForm):
     customer_id = SelectField("Customer", choices=[SelectChoice("", "— No customer / new customer below —")],
                               validate_choice=False)
     new_customer_name = StringField("New customer name", validators=[Length(max=120)])
@@ -102,8 +115,8 @@ class OrderForm(FlaskForm):
 
         def money(field: Any) -> int:
             nonlocal ok
-            try:
-                return parse_money(field.data or "0", currency, locale)
+            try:  # an empty or blank discount or tax is none at all
+                return parse_money((field.data or "").strip() or "0", currency, locale)
             except ValueError as exc:
                 field.errors = [*field.errors, str(exc)]
                 ok = False
@@ -132,18 +145,18 @@ class OrderAmounts(NamedTuple):
     tax: int
 
 
-class StatusForm(FlaskForm):
+class StatusForm(WebForm):
     to_status = HiddenField(validators=[DataRequired()])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(WebForm):
     note = TextAreaField("Add a note", validators=[Length(max=2000)],
                          render_kw={"rows": 3, "maxlength": 2000})
 
 
 # --- customers ------------------------------------------------------------------------------
 
-class CustomerForm(FlaskForm):
+class CustomerForm(WebForm):
     name = StringField("Name", validators=[Length(max=120)], render_kw={"maxlength": 120, "autofocus": True})
     email = StringField("Email", validators=[Length(max=254)], render_kw={"type": "email", "maxlength": 254})
     phone = StringField("Phone", validators=[Length(max=32)], render_kw={"type": "tel", "maxlength": 32},
@@ -156,3 +169,42 @@ class CustomerFilterForm(Form):
     q = SearchField("Search", validators=[Length(max=200)],
                     render_kw={"placeholder": "Name or email", "maxlength": 200, "autocomplete": "off"})
     sort = SelectField("Sort", choices=[SelectChoice(k, v[0]) for k, v in CUSTOMER_SORTS.items()], validate_choice=False)
+
+
+# --- team -----------------------------------------------------------------------------------
+
+class InviteForm(WebForm):
+    email = EmailField("Email", validators=[DataRequired("Enter their email address."), Length(max=254)],
+                       render_kw={"maxlength": 254, "autocomplete": "off"})
+    name = StringField("Name", validators=[Length(max=120)], render_kw={"maxlength": 120, "autocomplete": "off"},
+                       description="Optional.")
+    role = SelectField("Role", default="staff",
+                       choices=[SelectChoice("staff", "Staff: orders and customers"),
+                                SelectChoice("owner", "Owner: also the team")])
+
+
+class RoleForm(WebForm):
+    role = HiddenField(validators=[DataRequired()])
+
+
+# --- stats ----------------------------------------------------------------------------------
+
+class StatsRangeForm(Form):
+    """The stats page's custom range (a GET form; services.stats validates the values)."""
+
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+
+# --- settings -------------------------------------------------------------------------------
+
+class SettingsForm(WebForm):
+    """The choices are filled by the view (services.tenants.locale_choices / timezone_choices)."""
+
+    name = StringField("Business name", validators=[DataRequired("Give the business a name."), Length(max=120)],
+                       render_kw={"maxlength": 120})
+    locale = SelectField("Language and number format", validate_choice=False,
+                         description="How amounts and dates are written on every page and export.")
+    timezone = SelectField("Time zone", validate_choice=False,
+                           description="Which day an order falls on, in lists and stats. Days already "
+                                       "in your stats keep the time zone they were recorded in.")

@@ -48,7 +48,7 @@ def ago(value: dt.datetime | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, datetime=datetime_filter, date=date_filter, ago=ago)
+    app.jinja_env.filters.update(label=formatting.code_label, money=money, datetime=datetime_filter, date=date_filter, ago=ago)
     app.jinja_env.globals.update(tenant_money=money)
 
     @app.context_processor

@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import threading
+import uuid
+from collections import Counter as Tally
+from typing import Any, Callable
 
 from sqlalchemy import select
 
+from extensions import db
 from models.control import Tenant
-from models.tenant import Customer, Order, OrderEvent
+from models.tenant import Customer, Order, OrderEvent, TenantModel
 from services import customers, orders
+from services.errors import LimitReached
 from tenancy.context import tenant_context
 
 HX = {"HX-Request": "true"}
+THREADS = 20  # concurrent requests in a race test
 
 HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE orders; --", "%' OR '1'='1", "\u202e\u0000x",
            "名前😀", "9" * 40, "-5", "1e309", "x" * 10_000]
@@ -59,3 +65,49 @@ def order_row(tenant: Tenant, order_id: Any) -> Order:
 
 def events_of(tenant: Tenant, order_id: Any) -> list[OrderEvent]:
     return read(tenant, select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.at))
+
+
+def snapshot(tenant: Tenant) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every tenant table of `tenant`: equal before and after means nothing was written."""
+    with tenant_context(tenant) as ctx:
+        tables = {}
+        for mapper in TenantModel.registry.mappers:
+            columns = [getattr(mapper.class_, c.key) for c in mapper.column_attrs]
+            rows = ctx.session.execute(select(*columns)).all()
+            tables[mapper.class_.__tablename__] = sorted((tuple(r) for r in rows), key=repr)
+        return tables
+
+
+def race(app: Any, tenant_id: uuid.UUID, work: Callable[[Any, Tenant, int], Any],
+         threads: int = THREADS) -> Tally[str]:
+    """Run `work(session, tenant, n)` in `threads` threads at once, each in its own tenant context and
+    session as so many requests on so many workers would; tally "created", "limit" or the error.
+    Each thread gives its control-plane connection back before the race, and the barrier has a
+    timeout: a pool that runs dry fails the race instead of hanging it."""
+    barrier = threading.Barrier(threads)
+    outcomes: list[str] = []
+
+    def run(n: int) -> None:
+        with app.app_context():
+            tenant = db.session.get(Tenant, tenant_id)
+            assert tenant is not None and tenant.plan is not None
+            db.session.close()  # loaded; give the control-plane connection back before the race
+            with tenant_context(tenant) as ctx:
+                try:
+                    barrier.wait(timeout=30)
+                    work(ctx.session, tenant, n)
+                    ctx.session.commit()
+                    outcomes.append("created")
+                except LimitReached:
+                    ctx.session.rollback()
+                    outcomes.append("limit")
+                except Exception as exc:  # reported in the tally, so the assertion shows it
+                    ctx.session.rollback()
+                    outcomes.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Tally(outcomes)

@@ -86,7 +86,7 @@ def test_add_and_remove_lines_without_javascript(client, people, backend, isolat
     (order_data(("Tea", "1", "abc")), "Enter an amount, for example $1,250.00"),
     (order_data(("Tea", "1", "12abc")), "is not an amount"),
     (order_data(("Tea", "1", "-5")), "cannot be negative"),
-    (order_data(("Tea", "1", "1e309")), "too large"),
+    (order_data(("Tea", "1", "1e309")), "is not an amount"),
     (order_data(("Tea", "1", "9" * 40)), "cannot be longer than 30"),
     (order_data(("Tea", "1", "99999999999999")), "too large"),
     (order_data(("Tea", "1", "1.005")), "at most 2 decimals"),
