@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast bench screenshots clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ test-fast: install
 bench: install
 	@test -n "$(DATABASE_URL)" || { echo "make bench: set DATABASE_URL to the bench database (README, Performance)"; exit 2; }
 	$(FLASK) bench run
+
+# PNGs of the main pages, desktop (1280 px) and phone (375 px), into docs/screenshots/: the demo is
+# seeded into a temporary SQLite instance and served on 127.0.0.1 (needs Chromium, like the browser tests).
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,13 +1,18 @@
 """Playwright + Debian's Chromium against the app served for real on 127.0.0.1, on PostgreSQL.
 
+Every browser test is marked `postgres_only` (the journeys must hold on PostgreSQL, with row-level
+security on); the tenants they create are in shared mode unless a test says otherwise. The served
+app checks CSRF tokens, as in production: the browser carries them like a person's would.
+
 Without Chromium these tests are skipped — or fail, with REQUIRE_BROWSER=1 (CI).
 """
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,6 +20,14 @@ from werkzeug.serving import make_server
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+# What the browser prints for an error status the test provoked on purpose (a 404 after a flag is
+# turned off, the 403 of a suspended tenant, a 422 form): expected, not a failure. Everything else
+# on the console at error level — a JavaScript exception, a CSP refusal, a 500 — fails the test.
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d"
+                              r"|^Response Status Error Code 4\d\d")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,6 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
+    app.config["WTF_CSRF_ENABLED"] = True  # the suite's default is off; a real browser sends tokens
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -51,13 +65,36 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def _watch(tab: Any, errors: list[str]) -> None:
+    tab.on("pageerror", lambda exc: errors.append(f"{tab.url}: {exc}"))
+    tab.on("console", lambda msg: errors.append(f"{tab.url}: {msg.text}")
+           if msg.type == "error" and not EXPECTED_CONSOLE.search(msg.text) else None)
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
+def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+    """new_page(js=True, viewport=DESKTOP, **context_options) → a tab in a fresh browser context
+    (its own cookies: one context is one person). Closed after the test, which fails if any tab
+    logged a JavaScript or CSP error."""
+    contexts: list[Any] = []
     errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield tab
-    context.close()
-    assert errors == [], f"browser errors: {errors}"
+
+    def open_tab(js: bool = True, viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=js,
+                                      base_url=live_server, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        tab = context.new_page()
+        _watch(tab, errors)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+    assert errors == [], "browser errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    """One desktop tab with JavaScript on."""
+    return new_page()
