@@ -3,7 +3,6 @@ written (rollups, customer totals, counters), row-level security must still hold
 list query must be served by an index on a seeded table."""
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -17,6 +16,7 @@ from models.tenant import Counter, Customer, DailyStat, Order
 from services import order_queries, rollup
 from services.paging import encode_cursor
 from tenancy.context import tenant_context
+from tests.portal.helpers import fresh_rollup
 
 SCALE = "0.001"  # 3 tenants (shared whale, one schema, one database), 2,000 orders
 
@@ -30,26 +30,6 @@ def _seed(runner: Any) -> Any:
 def _bench_tenants() -> list[Tenant]:
     return list(db.session.execute(select(Tenant).where(
         (Tenant.slug == "whale") | Tenant.slug.like("bench-%")).order_by(Tenant.slug)).scalars())
-
-
-def _expected_rollup(tenant: Tenant, orders: list[Order], customers: list[Customer],
-                     ) -> dict[tuple[dt.date, str, str], dict[str, int]]:
-    """A fresh aggregate over the rows, by the rules of services.orders and services.customers."""
-    stats: dict[tuple[dt.date, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(rollup.MEASURES, 0))
-    for o in orders:
-        day = rollup.local_day(o.created_at, tenant.timezone)
-        stats[(day, "status", o.payment_status)]["orders"] += 1
-        for dim, key in (("all", ""), ("channel", o.channel), ("method", o.payment_method)):
-            row = stats[(day, dim, key)]
-            row["orders"] += 1
-            if o.payment_status == "paid":
-                row["paid_orders"] += 1
-                row["revenue"] += o.total
-            elif o.payment_status == "refunded":
-                row["refunds"] += o.total
-    for c in customers:
-        stats[(rollup.local_day(c.created_at, tenant.timezone), "all", "")]["new_customers"] += 1
-    return dict(stats)
 
 
 @pytest.mark.postgres_only
@@ -67,7 +47,7 @@ def test_seed_is_consistent_with_the_services(app: Any, runner: Any, backend: st
                      for r in s.execute(select(DailyStat)).scalars()}
             counter = s.get(Counter, (tenant.id, "order"))
         assert orders, tenant.slug
-        assert stats == _expected_rollup(tenant, orders, customers), tenant.slug
+        assert stats == fresh_rollup(tenant.timezone, orders, customers), tenant.slug
         assert counter is not None and counter.value == max(o.number for o in orders)
         assert sorted(o.number for o in orders) == list(range(1001, 1001 + len(orders)))
         by_customer: dict[Any, list[Order]] = defaultdict(list)

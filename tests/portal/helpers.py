@@ -5,14 +5,16 @@ import datetime as dt
 import threading
 import uuid
 from collections import Counter as Tally
+from collections import defaultdict
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from extensions import db
 from models.control import Tenant
 from models.tenant import Customer, Order, OrderEvent, TenantModel
-from services import customers, orders
+from services import customers, orders, rollup
 from services.errors import LimitReached
 from tenancy.context import tenant_context
 
@@ -111,3 +113,28 @@ def race(app: Any, tenant_id: uuid.UUID, work: Callable[[Any, Tenant, int], Any]
     for thread in threads:
         thread.join(timeout=120)
     return Tally(outcomes)
+
+
+def local_day(at: dt.datetime, tz: str) -> dt.date:
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+def fresh_rollup(tz: str, all_orders: list[Order], all_customers: list[Customer],
+                 ) -> dict[tuple[dt.date, str, str], dict[str, int]]:
+    """The rollup computed afresh from the rows by the rules of DESIGN §4 (and with its own
+    `local_day`, not the service's), to compare with what the writes left in `daily_stats`."""
+    stats: dict[tuple[dt.date, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(rollup.MEASURES, 0))
+    for o in all_orders:
+        day = local_day(o.created_at, tz)
+        stats[(day, "status", o.payment_status)]["orders"] += 1
+        for dim, key in (("all", ""), ("channel", o.channel), ("method", o.payment_method)):
+            row = stats[(day, dim, key)]
+            row["orders"] += 1
+            if o.payment_status == "paid":
+                row["paid_orders"] += 1
+                row["revenue"] += o.total
+            elif o.payment_status == "refunded":
+                row["refunds"] += o.total
+    for c in all_customers:
+        stats[(local_day(c.created_at, tz), "all", "")]["new_customers"] += 1
+    return dict(stats)

@@ -12,7 +12,6 @@ import re
 import uuid
 from collections import defaultdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +25,7 @@ from services import customers, orders, rollup
 from services.errors import LimitReached, TransitionRefused, ValidationFailed
 from tenancy.context import tenant_context
 from tests.factories import make_plan, make_tenant
-from tests.portal.helpers import HX, add_customer, add_order, customer_row, order_row
+from tests.portal.helpers import HX, add_customer, add_order, customer_row, fresh_rollup, local_day, order_row
 
 UTC = dt.timezone.utc
 STATUSES = [s.value for s in PaymentStatus]
@@ -37,29 +36,6 @@ EMAILS = [None, "ann@example.com", "bo@example.com", "ANN@example.com"]  # dupli
 
 
 # --- a fresh aggregate, by the rules of DESIGN §4 ----------------------------------------------
-
-def local_day(at: dt.datetime, tz: str) -> dt.date:
-    return at.astimezone(ZoneInfo(tz)).date()
-
-
-def fresh_rollup(tz: str, all_orders: list[Order], all_customers: list[Customer],
-                 ) -> dict[tuple[dt.date, str, str], dict[str, int]]:
-    stats: dict[tuple[dt.date, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(rollup.MEASURES, 0))
-    for o in all_orders:
-        day = local_day(o.created_at, tz)
-        stats[(day, "status", o.payment_status)]["orders"] += 1
-        for dim, key in (("all", ""), ("channel", o.channel), ("method", o.payment_method)):
-            row = stats[(day, dim, key)]
-            row["orders"] += 1
-            if o.payment_status == "paid":
-                row["paid_orders"] += 1
-                row["revenue"] += o.total
-            elif o.payment_status == "refunded":
-                row["refunds"] += o.total
-    for c in all_customers:
-        stats[(local_day(c.created_at, tz), "all", "")]["new_customers"] += 1
-    return dict(stats)
-
 
 def stored_rollup(session: Any) -> dict[tuple[dt.date, str, str], dict[str, int]]:
     """The rollup rows, without slices whose every measure went back to zero (e.g. "pending"
