@@ -102,8 +102,9 @@ def customer_edit(customer_id: uuid.UUID) -> Response:
     except ValidationFailed as exc:
         return _refused(form, exc, customer)
     tenant_db().commit()
-    audit.record("customer.update", request_actor(), tenant_id=g.tenant.id, target_type="customer",
-                 target_id=customer.id, target_label=customer.name, before=before,
-                 after={k: getattr(customer, k) for k in before})
-    db.session.commit()
+    if before:  # a save that changed nothing is not an event
+        audit.record("customer.update", request_actor(), tenant_id=g.tenant.id, target_type="customer",
+                     target_id=customer.id, target_label=customer.name, before=before,
+                     after={k: getattr(customer, k) for k in before})
+        db.session.commit()
     return htmx_redirect(url_for("portal.customer_detail", customer_id=customer.id))

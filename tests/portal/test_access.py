@@ -134,3 +134,25 @@ def test_owners_are_refused_nowhere(app, client, people, backend, isolation):
         if method == "GET":
             response = client.get(_url(app, rule, people.a.slug, ids))
             assert response.status_code == 200, (rule.endpoint, response.status_code)
+
+
+BUTTONS = {"portal.team_link", "portal.team_remove"}  # no fields: a post is the whole request (CSRF guards it)
+JSON_BODIES = [[1, 2], {"name": ["Hijacked"], "items": {"0": "x"}, "note": None, "to_status": True},
+               "just a string", None, {"email": {"$ne": ""}, "role": ["owner"]}]
+
+
+def test_json_bodies_of_any_shape_are_a_clear_refusal_on_every_form(app, client, people, backend, isolation):
+    """Forms read JSON as text fields (web.forms.WebForm): lists, objects, null and booleans are
+    missing values, so every form answers as it would to an empty post — a message, or for an edit
+    form "saved, nothing changed" (WTForms keeps the object's values), for the live totals an empty
+    preview — never a 500, and nothing is written."""
+    ids = _world(people)
+    people.alice.sign_in(client)
+    before, audits = snapshot(people.a), _audit_count()
+    for rule, method in _routes(app):
+        if method != "POST" or rule.endpoint in BUTTONS:
+            continue
+        for body in JSON_BODIES:
+            response = client.post(_url(app, rule, people.a.slug, ids), json=body)
+            assert response.status_code < 500, (rule.endpoint, body, response.status_code)
+    assert snapshot(people.a) == before and _audit_count() == audits
