@@ -1,6 +1,7 @@
 """Customers of a tenant. Every function works inside the caller's tenant context session."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -67,7 +68,9 @@ def _serialise_limit_checks(session: Session) -> None:
 
 
 def create_customer(session: Session, tenant: Tenant, *, name: str, email: str | None = None,
-                    phone: str | None = None) -> Customer:
+                    phone: str | None = None, created_at: dt.datetime | None = None) -> Customer:
+    """Add a customer (refused over `max_customers` or with a taken email). `created_at` is for
+    imports and the demo: the customer then counts as new on that day in the stats."""
     fields = clean_customer_fields(name, email, phone)
     limit = tenant.plan.max_customers
     if limit is not None:
@@ -76,7 +79,7 @@ def create_customer(session: Session, tenant: Tenant, *, name: str, email: str |
         raise LimitReached(f"Your plan allows {limit} customers; upgrade to add more.")
     if _email_taken(session, fields["email"]):
         raise ValidationFailed("A customer with this email already exists.", "email")
-    customer = Customer(tenant_id=tenant.id, **fields, created_at=utcnow())
+    customer = Customer(tenant_id=tenant.id, **fields, created_at=created_at or utcnow())
     session.add(customer)
     try:
         session.flush()

@@ -90,18 +90,19 @@ def _fill_tenant(tenant: Tenant, spec: DemoTenant, password: str, rounds: int, r
                                                  name=f"{spec.name.split()[0]} Staff")
         tenant_users.set_password(staff_user, password, rounds)
         now = utcnow()
+        history_days = (now - tenant.created_at).days - 1
         people = []
         for n, person in enumerate(spec.people):
+            # Customers arrive over the tenant's life, most of them early (the first at sign-up).
             first = person.split()[0].lower()
-            c = customers.create_customer(s, tenant, name=person, email=f"{first}{n}@example.{spec.slug}.test",
-                                          phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}")
-            c.created_at = tenant.created_at + dt.timedelta(hours=n)
-            people.append(c)
+            joined = tenant.created_at + dt.timedelta(days=history_days * (n / len(spec.people)) ** 1.5, hours=n)
+            people.append(customers.create_customer(
+                s, tenant, name=person, email=f"{first}{n}@example.{spec.slug}.test", created_at=joined,
+                phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"))
         s.flush()
         statuses = ["paid"] * 14 + ["pending"] * 3 + ["failed", "expired", "cancelled", "refunded"]
         count = 260 + rng.randint(0, 80)
         # Busier recently; created oldest first so order numbers follow the dates.
-        history_days = (now - tenant.created_at).days - 1
         moments = sorted(now - dt.timedelta(days=history_days * rng.random() ** 1.6, minutes=rng.randint(0, 600))
                          for _ in range(count))
         for at in moments:
@@ -111,7 +112,8 @@ def _fill_tenant(tenant: Tenant, spec: DemoTenant, password: str, rounds: int, r
             subtotal = sum(i.quantity * i.unit_price for i in items)
             order = orders.create_order(
                 s, tenant, items=items, channel=rng.choice(CHANNELS), payment_method=rng.choice(PAYMENT_METHODS),
-                actor_label=f"owner@{spec.slug}.test", customer_id=rng.choice(people).id,
+                actor_label=f"owner@{spec.slug}.test",
+                customer_id=rng.choice([c for c in people if c.created_at <= at]).id,
                 discount=subtotal // 10 if rng.random() < 0.15 else 0,
                 tax=subtotal * 11 // 100 if spec.currency == "IDR" else 0, created_at=at)
             status = rng.choice(statuses)
