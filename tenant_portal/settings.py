@@ -18,7 +18,8 @@ PAGE = "tenant_portal/settings.html"
 
 
 def _page(form: SettingsForm, status: int) -> Response:
-    sample = 1250 * 10 ** exponent(g.tenant.currency)  # "1,250" in the currency's main unit
+    digits = exponent(g.tenant.currency)  # the examples: Rp 1.250.000, RM 1,250.00, $1,250.00
+    sample = 1250 * 10 ** digits if digits else 1_250_000
     return render(PAGE, "form", status=status, form=form, sample_amount=sample, now=utcnow())
 
 
