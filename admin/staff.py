@@ -10,7 +10,7 @@ from flask import Response, current_app, flash, g, redirect, session, url_for
 from admin import bp, requires
 from admin.auth import _complete_sign_in as complete_sign_in
 from admin.forms import ActionForm
-from admin.staff_forms import InviteForm, RoleForm, SetPasswordForm
+from admin.staff_forms import InviteForm, RoleForm
 from extensions import db
 from models.control import VendorStaff
 from services import audit
@@ -19,6 +19,7 @@ from services.errors import ServiceError, ValidationFailed
 from web.actors import request_actor
 from web.auth import client_address
 from web.errors import error_response
+from web.forms import SetPasswordForm
 from web.rendering import render
 
 LINK_KEY = "staff_link"  # the link just issued, shown once on the member's page, then dropped

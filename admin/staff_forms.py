@@ -1,9 +1,9 @@
 """Forms of the staff pages and the invited member's set-password page."""
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
 from web.forms import WebForm
 
@@ -25,11 +25,3 @@ class InviteForm(WebForm):
 
 class RoleForm(WebForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True)
-
-
-class SetPasswordForm(WebForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
-                             description="At least 8 characters.",
-                             render_kw={"autocomplete": "new-password", "autofocus": True})
-    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
-                            render_kw={"autocomplete": "new-password"})

@@ -9,10 +9,11 @@ from services import audit, ratelimit, tenant_users
 from services.errors import ValidationFailed
 from services.passwords import verify_password
 from tenant_portal import bp
-from tenant_portal.forms import SetPasswordForm, SignInForm
+from tenant_portal.forms import SignInForm
 from tenancy.context import tenant_db
 from web.auth import client_address, sign_in, sign_out, tenant_key
 from web.errors import error_response
+from web.forms import SetPasswordForm
 from web.navigation import safe_next
 from web.rendering import render
 

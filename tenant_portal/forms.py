@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from wtforms import (DateField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField,
                      PasswordField, SearchField, SelectField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from models.tenant import CHANNELS, PAYMENT_METHODS, PaymentStatus
 from services.customer_queries import SORTS as CUSTOMER_SORTS
@@ -23,14 +23,6 @@ class SignInForm(WebForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
-
-
-class SetPasswordForm(WebForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
-                             description="At least 8 characters.",
-                             render_kw={"autocomplete": "new-password", "autofocus": True})
-    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
-                            render_kw={"autocomplete": "new-password"})
 
 
 # --- orders ---------------------------------------------------------------------------------

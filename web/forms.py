@@ -7,6 +7,8 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted  # Flask-WTF's "read the request" sentinel
 from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 def text_fields(body: Any) -> ImmutableMultiDict[str, str]:
@@ -30,3 +32,14 @@ class WebForm(FlaskForm):
                     and not request.files:
                 return text_fields(request.get_json(silent=True))
             return super().wrap_formdata(form, formdata)
+
+
+class SetPasswordForm(WebForm):
+    """Choosing a password through a one-time link (vendor staff and tenant users alike; the length
+    rule itself is services.passwords's)."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)],
+                             description="At least 8 characters.",
+                             render_kw={"autocomplete": "new-password", "autofocus": True})
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
