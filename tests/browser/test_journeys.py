@@ -62,10 +62,13 @@ def test_1_admin_creates_bistro_watches_it_provision_and_copies_the_owners_link(
         assert page.evaluate("navigator.clipboard.readText()") == link
     else:
         expect(page.get_by_role("button", name="Copy")).to_be_hidden()  # useless without JS
+        refresh = page.get_by_role("link", name="Refresh")
         for _attempt in range(30):  # a person presses Refresh until it is ready
+            expect(go.or_(refresh)).to_be_visible()
             if go.count():
                 break
-            page.get_by_role("link", name="Refresh").click()
+            with page.expect_navigation():  # the next look is at the new page, not the old one
+                refresh.click()
     expect(page.locator("#provisioning tbody tr")).to_have_count(6)
     expect(page.locator("#provisioning .badge", has_text="Done")).to_have_count(6)
 
