@@ -158,7 +158,7 @@ def change_status(session: Session, tenant: Tenant, order: Order, to_status: str
     if to_status not in TRANSITIONS.get(from_status, ()):
         allowed = TRANSITIONS.get(from_status, ())
         hint = f" From {from_status} it can go to {', '.join(allowed)}." if allowed else \
-            f" A {from_status} order cannot change any more."
+            f" {'An' if from_status[0] in 'aeiou' else 'A'} {from_status} order cannot change any more."
         raise TransitionRefused(f"An order cannot go from {from_status} to {to_status}.{hint}")
     now = utcnow()
     # Conditional update: a concurrent change (another tab, another person) makes this a no-op,

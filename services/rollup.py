@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.tenant import DailyStat
+from models.tenant import Counter, Customer, DailyStat, Order
 
 MEASURES = ("orders", "paid_orders", "revenue", "refunds", "new_customers")
 
@@ -48,3 +48,38 @@ def orders_in_month(session: Session, today: dt.date) -> int:
     after = (first + dt.timedelta(days=32)).replace(day=1)
     return int(session.execute(select(func.coalesce(func.sum(DailyStat.orders), 0)).where(
         DailyStat.dim == "all", DailyStat.day >= first, DailyStat.day < after)).scalar_one())
+
+
+def rebuild(session: Session, tenant_id: uuid.UUID, tz: str) -> int:
+    """Count every day of the rollup again from the rows, in the time zone `tz`: after the tenant's
+    time zone changes, each order and customer moves to the day it falls on there, and the stats
+    and the monthly order limit read the new days. By the same rules as the writes (services.orders,
+    services.customers): an order counts on the day it was placed, under its current status.
+
+    Holds the tenant's counter-row lock, as order and customer creates do, so no write bumps a day
+    while the days are recounted. Returns the number of rollup rows written. The caller commits."""
+    session.execute(select(Counter.value).where(Counter.name == "order").with_for_update())
+    days: dict[tuple[dt.date, str, str], dict[str, int]] = {}
+
+    def add(day: dt.date, dim: str, key: str, **deltas: int) -> None:
+        row = days.setdefault((day, dim, key), dict.fromkeys(MEASURES, 0))
+        for measure, delta in deltas.items():
+            row[measure] += delta
+
+    orders = select(Order.created_at, Order.payment_status, Order.channel, Order.payment_method,
+                    Order.total).where(Order.tenant_id == tenant_id)
+    for created_at, status, channel, method, total in session.execute(orders.execution_options(yield_per=5_000)):
+        day = local_day(created_at, tz)
+        add(day, "status", status, orders=1)
+        for dim, key in (("all", ""), ("channel", channel), ("method", method)):
+            add(day, dim, key, orders=1, paid_orders=int(status == "paid"),
+                revenue=total if status == "paid" else 0, refunds=total if status == "refunded" else 0)
+    customers = select(Customer.created_at).where(Customer.tenant_id == tenant_id)
+    for (created_at,) in session.execute(customers.execution_options(yield_per=5_000)):
+        add(local_day(created_at, tz), "all", "", new_customers=1)
+    session.execute(delete(DailyStat).where(DailyStat.tenant_id == tenant_id))
+    rows = [{"tenant_id": tenant_id, "day": day, "dim": dim, "key": key, **measures}
+            for (day, dim, key), measures in days.items()]
+    for start in range(0, len(rows), 5_000):
+        session.execute(insert(DailyStat), rows[start:start + 5_000])
+    return len(rows)

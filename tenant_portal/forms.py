@@ -198,5 +198,5 @@ class SettingsForm(WebForm):
     locale = SelectField("Language and number format", validate_choice=False,
                          description="How amounts and dates are written on every page and export.")
     timezone = SelectField("Time zone", validate_choice=False,
-                           description="Which day an order falls on, in lists and stats. Days already "
-                                       "in your stats keep the time zone they were recorded in.")
+                           description="Which day an order falls on, in lists, stats and the monthly "
+                                       "order limit. Changing it recounts every day of your stats.")

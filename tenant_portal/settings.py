@@ -1,15 +1,17 @@
 """The account's settings (owners only): the business name, the language and number format, the
-time zone. The currency and the plan are the vendor's to change, and are shown here read-only."""
+time zone (which recounts the stats' days in the new zone). The currency and the plan are the
+vendor's to change, and are shown here read-only."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, g, url_for
 
 from extensions import db
 from models.control import utcnow
-from services import tenants
+from services import rollup, tenants
 from services.errors import ValidationFailed
 from tenant_portal import bp
 from tenant_portal.forms import SettingsForm
+from tenancy.context import tenant_db
 from web.actors import request_actor
 from web.formatting import exponent
 from web.rendering import htmx_redirect, render
@@ -41,6 +43,9 @@ def settings() -> Response:
         getattr(form, exc.field or "name").errors = [exc.message]
         return _page(form, exc.status)
     db.session.commit()
+    if "timezone" in changed:  # every order and customer moves to its day in the new zone
+        rollup.rebuild(tenant_db(), tenant.id, tenant.timezone)
+        tenant_db().commit()
     flash("Settings saved." if changed else "Nothing to save: the settings are as they were.",
           "success" if changed else "info")
     return htmx_redirect(url_for("portal.settings"), full_page=True)  # the header shows the name

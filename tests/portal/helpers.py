@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models.control import Tenant
-from models.tenant import Customer, Order, OrderEvent, TenantModel
+from models.tenant import Customer, DailyStat, Order, OrderEvent, TenantModel
 from services import customers, orders, rollup
 from services.errors import LimitReached
 from tenancy.context import tenant_context
@@ -138,3 +138,11 @@ def fresh_rollup(tz: str, all_orders: list[Order], all_customers: list[Customer]
     for c in all_customers:
         stats[(local_day(c.created_at, tz), "all", "")]["new_customers"] += 1
     return dict(stats)
+
+
+def stored_rollup(session: Any) -> dict[tuple[dt.date, str, str], dict[str, int]]:
+    """The rollup rows, without slices whose every measure went back to zero (e.g. "pending"
+    after the day's only pending order was paid)."""
+    rows = {(r.day, r.dim, r.key): {m: getattr(r, m) for m in rollup.MEASURES}
+            for r in session.execute(select(DailyStat)).scalars()}
+    return {k: v for k, v in rows.items() if any(v.values())}

@@ -20,12 +20,12 @@ from sqlalchemy import select
 
 from extensions import db
 from models.control import Tenant
-from models.tenant import CHANNELS, PAYMENT_METHODS, Customer, DailyStat, Order, PaymentStatus
-from services import customers, orders, rollup
+from models.tenant import CHANNELS, PAYMENT_METHODS, Customer, Order, PaymentStatus
+from services import customers, orders
 from services.errors import LimitReached, TransitionRefused, ValidationFailed
 from tenancy.context import tenant_context
 from tests.factories import make_plan, make_tenant
-from tests.portal.helpers import HX, add_customer, add_order, customer_row, fresh_rollup, local_day, order_row
+from tests.portal.helpers import HX, add_customer, add_order, customer_row, fresh_rollup, local_day, order_row, stored_rollup
 
 UTC = dt.timezone.utc
 STATUSES = [s.value for s in PaymentStatus]
@@ -36,14 +36,6 @@ EMAILS = [None, "ann@example.com", "bo@example.com", "ANN@example.com"]  # dupli
 
 
 # --- a fresh aggregate, by the rules of DESIGN §4 ----------------------------------------------
-
-def stored_rollup(session: Any) -> dict[tuple[dt.date, str, str], dict[str, int]]:
-    """The rollup rows, without slices whose every measure went back to zero (e.g. "pending"
-    after the day's only pending order was paid)."""
-    rows = {(r.day, r.dim, r.key): {m: getattr(r, m) for m in rollup.MEASURES}
-            for r in session.execute(select(DailyStat)).scalars()}
-    return {k: v for k, v in rows.items() if any(v.values())}
-
 
 def fresh_customer_totals(all_orders: list[Order]) -> dict[Any, tuple[int, int, dt.datetime | None]]:
     mine: dict[Any, list[Order]] = defaultdict(list)

@@ -98,3 +98,48 @@ def test_bad_values_are_refused_next_to_the_field(client, people, backend, isola
         assert "<script>alert(1)" not in html
     assert headers and html.lstrip().startswith('<form id="settings-form"')  # htmx: the form alone
     assert _settings(people.a) == before and _audits() == 0
+
+
+def test_a_new_time_zone_moves_every_order_to_its_day_there(client, people, backend, isolation):
+    """An order placed at 20:00 UTC on 1 March is on 1 March in New York and on 2 March in
+    Jakarta: after the change the stats (and the monthly limit) count it on 2 March; tenant B's
+    rollup is untouched."""
+    import datetime as dt
+
+    from models.tenant import Customer, Order
+    from services import orders
+    from tenancy.context import tenant_context
+    from tests.portal.helpers import add_customer, fresh_rollup, stored_rollup
+
+    late = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.timezone.utc)
+    ann = add_customer(people.a, "Ann Lee", "ann@example.com")
+    placed = [add_order(people.a, total=1_000 * (n + 1), customer_id=ann.id, status=status,
+                        created_at=late + dt.timedelta(hours=n))
+              for n, status in enumerate(["paid", "paid", None, "cancelled"])]
+    with tenant_context(people.a) as ctx:
+        orders.change_status(ctx.session, people.a, orders.get_order(ctx.session, placed[1].id), "refunded", "test")
+        ctx.session.commit()
+    add_order(people.b, total=777, status="paid", created_at=late)
+
+    def rollups() -> tuple[dict, dict]:
+        result = []
+        for tenant in (people.a, people.b):
+            with tenant_context(tenant) as ctx:
+                rows = ctx.session.execute(select(Order)).scalars().all(), \
+                    ctx.session.execute(select(Customer)).scalars().all()
+                result.append((stored_rollup(ctx.session), rows))
+        return result[0], result[1]
+
+    (a_before, _), (b_before, _) = rollups()
+    assert dt.date(2026, 3, 2) not in {day for day, _dim, _key in a_before}
+    people.alice.sign_in(client)
+    response = client.post(f"/t/{people.a.slug}/settings",
+                           data={"name": people.a.name, "locale": "en_US", "timezone": "Asia/Jakarta"})
+    assert response.status_code == 303
+    (a_after, (a_orders, a_customers)), (b_after, _) = rollups()
+    assert a_after == fresh_rollup("Asia/Jakarta", a_orders, a_customers) != a_before
+    assert a_after[(dt.date(2026, 3, 2), "all", "")]["orders"] == 4
+    assert a_after[(dt.date(2026, 3, 2), "all", "")]["revenue"] == 1_000
+    assert b_after == b_before
+    stats = client.get(f"/t/{people.a.slug}/stats?date_from=2026-03-02&date_to=2026-03-02")
+    assert stats.status_code == 200 and b"$10.00" in stats.data  # 1,000 cents, paid, on 2 March
