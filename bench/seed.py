@@ -33,6 +33,7 @@ from extensions import db
 from models.control import Tenant, TenantStatus, utcnow
 from services import audit
 from services.errors import ServiceError
+from services.rollup import NEW_CUSTOMERS_SQL, ROLLUP_SQL
 from services.usage import refresh_usage
 from tenancy.context import get_storage, tenant_context
 from tenancy.provisioning import provision
@@ -262,36 +263,6 @@ def _copy(conn: Connection, table: str, columns: tuple[str, ...], data: str) -> 
         copy.write(data)
     conn.execute(text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging}"))
     conn.execute(text(f"TRUNCATE {staging}"))
-
-
-ROLLUP_SQL = """
-WITH o AS (
-    SELECT (created_at AT TIME ZONE :tz)::date AS day, payment_status AS status, channel,
-           payment_method AS method, total
-    FROM orders WHERE tenant_id = :tenant_id
-), slices AS (
-    SELECT day, 'all' AS dim, '' AS key, status, total FROM o
-    UNION ALL SELECT day, 'channel', channel, status, total FROM o
-    UNION ALL SELECT day, 'method', method, status, total FROM o
-)
-INSERT INTO daily_stats (tenant_id, day, dim, key, orders, paid_orders, revenue, refunds,
-                         new_customers)
-SELECT :tenant_id, day, dim, key, count(*), count(*) FILTER (WHERE status = 'paid'),
-       coalesce(sum(total) FILTER (WHERE status = 'paid'), 0),
-       coalesce(sum(total) FILTER (WHERE status = 'refunded'), 0), 0
-FROM slices GROUP BY day, dim, key
-UNION ALL
--- the status dim counts orders by their current status only (services.orders.change_status)
-SELECT :tenant_id, day, 'status', status, count(*), 0, 0, 0, 0 FROM o GROUP BY day, status
-"""
-
-NEW_CUSTOMERS_SQL = """
-INSERT INTO daily_stats (tenant_id, day, dim, key, orders, paid_orders, revenue, refunds,
-                         new_customers)
-SELECT :tenant_id, (created_at AT TIME ZONE :tz)::date, 'all', '', 0, 0, 0, 0, count(*)
-FROM customers WHERE tenant_id = :tenant_id GROUP BY 2
-ON CONFLICT (tenant_id, day, dim, key) DO UPDATE SET new_customers = excluded.new_customers
-"""
 
 
 def _begin_tenant_transaction(conn: Connection, tenant: Tenant) -> None:
