@@ -176,7 +176,10 @@ def keyset_search_page(session: Session, stmt: Select[Any], keys: Sequence[Instr
     backwards = bool(before) and not after
     token = after or before
     seek = (lambda e: _seek([getattr(e, k.key) for k in keys], token, descending, backwards)) if token else None
-    order = lambda e: _ordered([getattr(e, k.key) for k in keys], descending, backwards)  # noqa: E731
+
+    def order(e: Any) -> list[Any]:
+        return _ordered([getattr(e, k.key) for k in keys], descending, backwards)
+
     walk_cap = max(limit + 1, min(count_cap, SEARCH_COUNT_CAP) + 1) if count_cap else limit + 1
 
     # 1. The next `window` rows in list order (the list's own index), then the matches among them.

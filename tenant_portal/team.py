@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, session, url_for
+from flask import Response, abort, flash, g, session, url_for
 
 from extensions import db
 from models.control import utcnow
@@ -22,7 +22,7 @@ from tenant_portal.forms import InviteForm, RoleForm
 from tenancy.context import tenant_db
 from web.actors import request_actor
 from web.features import require_feature
-from web.rendering import render
+from web.rendering import htmx_redirect, render
 
 TEAM = "tenant_portal/team/index.html"
 
@@ -95,7 +95,7 @@ def team_invite() -> Response:
     tenant_db().commit()
     _recorded("tenant_user.invite", member, after={"role": member.role, "name": member.name})
     _show_link_once(member, raw, invited=True)
-    return redirect(url_for("portal.team", _anchor="link-card"), 303)  # type: ignore[return-value]
+    return htmx_redirect(url_for("portal.team", _anchor="link-card"))
 
 
 @bp.post("/team/<uuid:user_id>/role")
@@ -113,8 +113,8 @@ def team_role(user_id: uuid.UUID) -> Response:
     _recorded("tenant_user.role", member, before={"role": before}, after={"role": member.role})
     flash(f"{member.email} is now {'an owner' if member.is_owner else 'staff'}.", "success")
     if member.id == g.user.id and not member.is_owner:  # they just gave the team page away
-        return redirect(url_for("portal.home"), 303)  # type: ignore[return-value]
-    return redirect(url_for("portal.team"), 303)  # type: ignore[return-value]
+        return htmx_redirect(url_for("portal.home"))
+    return htmx_redirect(url_for("portal.team"))
 
 
 @bp.post("/team/<uuid:user_id>/link")
@@ -128,7 +128,7 @@ def team_link(user_id: uuid.UUID) -> Response:
     tenant_db().commit()
     _recorded("tenant_user.reissue_link", member)
     _show_link_once(member, raw, invited=member.password_hash is None)
-    return redirect(url_for("portal.team", _anchor="link-card"), 303)  # type: ignore[return-value]
+    return htmx_redirect(url_for("portal.team", _anchor="link-card"))
 
 
 @bp.post("/team/<uuid:user_id>/remove")
@@ -144,4 +144,4 @@ def team_remove(user_id: uuid.UUID) -> Response:
     _recorded("tenant_user.remove", member, before={"role": member.role, "active": True},
               after={"active": False})
     flash(f"{member.email} was removed from the team and signed out.", "success")
-    return redirect(url_for("portal.team"), 303)  # type: ignore[return-value]
+    return htmx_redirect(url_for("portal.team"))
